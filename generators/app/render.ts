@@ -1,0 +1,130 @@
+/**
+ * Answers -> files. Pure: no clock, no randomness, no network, no machine paths.
+ * The same function serves create, --dry-run, check, update and the snapshot tests.
+ * Conventions: templates/README.md.
+ */
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import ejs from 'ejs';
+import { type Answers, pythonPackage } from './answers.js';
+import { layersFor, lockProfile } from './layers.js';
+import { q } from './quote.js';
+
+export interface RenderedFile {
+  content: Buffer;
+  /** 0o644 or 0o755 */
+  mode: number;
+}
+
+export type RenderedTree = Map<string, RenderedFile>;
+
+export class RenderError extends Error {}
+
+interface Source {
+  layer: string;
+  /** path inside the layer, posix */
+  rel: string;
+  abs: string;
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...listFiles(join(dir, entry.name), rel));
+    else if (entry.isFile()) out.push(rel);
+  }
+  return out.sort();
+}
+
+/** Map a template path to its output path. */
+export function outputPath(rel: string, pkg: string): string {
+  const segments = rel.split('/').map((seg) => {
+    let s = seg === '__pkg__' ? pkg : seg;
+    if (s.startsWith('dot-')) s = `.${s.slice(4)}`;
+    return s;
+  });
+  const joined = segments.join('/');
+  return joined.endsWith('.ejs') ? joined.slice(0, -4) : joined;
+}
+
+export interface RenderOptions {
+  templatesDir: string;
+  generatorVersion: string;
+}
+
+/** Render every file of every active layer. Throws RenderError; writes nothing. */
+export function render(answers: Answers, opts: RenderOptions): RenderedTree {
+  const { templatesDir, generatorVersion } = opts;
+  const layers = layersFor(answers);
+  const pkg = pythonPackage(answers.name);
+
+  const sources: Source[] = [];
+  const slotSources = new Map<string, Source[]>();
+  for (const layer of layers) {
+    const dir = join(templatesDir, layer);
+    if (!existsSync(dir)) throw new RenderError(`template layer "${layer}" is missing (${layer} is not implemented yet)`);
+    for (const rel of listFiles(dir)) {
+      const src = { layer, rel, abs: join(dir, rel) };
+      if (rel.startsWith('_slots/')) {
+        const slotName = posix.basename(rel).replace(/\.ejs$/, '');
+        if (!slotSources.has(slotName)) slotSources.set(slotName, []);
+        slotSources.get(slotName)!.push(src);
+      } else if (!rel.startsWith('_')) {
+        sources.push(src);
+      }
+    }
+  }
+
+  const context: Record<string, unknown> = {
+    ...answers,
+    pkg,
+    generatorVersion,
+    layers,
+    q,
+  };
+
+  const renderText = (src: Source): string => {
+    const text = readFileSync(src.abs, 'utf8');
+    if (!src.rel.endsWith('.ejs')) return text;
+    try {
+      return ejs.render(text, context, { filename: src.abs, async: false, strict: false, rmWhitespace: false });
+    } catch (err) {
+      throw new RenderError(`template ${src.layer}/${src.rel} failed to render: ${(err as Error).message.split('\n').pop()}`);
+    }
+  };
+
+  const slotCache = new Map<string, string[]>();
+  const fragments = (slotName: string): string[] => {
+    if (!slotCache.has(slotName)) slotCache.set(slotName, (slotSources.get(slotName) ?? []).map(renderText));
+    return slotCache.get(slotName)!;
+  };
+  context.slot = (slotName: string): string => fragments(slotName).join('');
+  context.slotLines = (slotName: string): string[] =>
+    [...new Set(fragments(slotName).flatMap((f) => f.split('\n')).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')))].sort();
+  context.lockFor = (): string => {
+    const lockPath = join(templatesDir, 'locks', `${lockProfile(answers)}.uv.lock`);
+    if (!existsSync(lockPath)) throw new RenderError(`no lock file for dependency profile ${lockProfile(answers)}; run npm run locks`);
+    return readFileSync(lockPath, 'utf8').replaceAll('__PROJECT_NAME__', answers.name);
+  };
+
+  const tree: RenderedTree = new Map();
+  const owners = new Map<string, string>();
+  for (const src of sources) {
+    const out = outputPath(src.rel, pkg);
+    const previous = owners.get(out);
+    if (previous) throw new RenderError(`layers "${previous}" and "${src.layer}" both produce ${out}`);
+    owners.set(out, src.layer);
+    const executable = (statSync(src.abs).mode & 0o111) !== 0;
+    let content: Buffer;
+    if (src.rel.endsWith('.ejs')) {
+      const text = renderText(src);
+      if (text.trim() === '') continue;
+      content = Buffer.from(text, 'utf8');
+    } else {
+      content = readFileSync(src.abs);
+    }
+    tree.set(out, { content, mode: executable ? 0o755 : 0o644 });
+  }
+  return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
