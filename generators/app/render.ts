@@ -9,6 +9,7 @@ import ejs from 'ejs';
 import { type Answers, pythonPackage } from './answers.js';
 import { layersFor, lockProfile } from './layers.js';
 import { q } from './quote.js';
+import { ANSWERS_FILE, serializeAnswersFile } from './answers-file.js';
 
 export interface RenderedFile {
   content: Buffer;
@@ -18,7 +19,9 @@ export interface RenderedFile {
 
 export type RenderedTree = Map<string, RenderedFile>;
 
-export class RenderError extends Error {}
+export class RenderError extends Error {
+  override name = 'RenderError';
+}
 
 interface Source {
   layer: string;
@@ -51,6 +54,8 @@ export function outputPath(rel: string, pkg: string): string {
 export interface RenderOptions {
   templatesDir: string;
   generatorVersion: string;
+  /** Recorded in the answers file (globs the team owns, skipped by `check`). Default []. */
+  ownedPaths?: string[];
 }
 
 /** Render every file of every active layer. Throws RenderError; writes nothing. */
@@ -126,5 +131,10 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     }
     tree.set(out, { content, mode: executable ? 0o755 : 0o644 });
   }
+  if (tree.has(ANSWERS_FILE)) throw new RenderError(`layer "${owners.get(ANSWERS_FILE)}" produces ${ANSWERS_FILE}, which the renderer writes itself`);
+  tree.set(ANSWERS_FILE, {
+    content: Buffer.from(serializeAnswersFile({ generatorVersion, answers, ownedPaths: opts.ownedPaths ?? [] }), 'utf8'),
+    mode: 0o644,
+  });
   return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

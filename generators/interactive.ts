@@ -1,0 +1,182 @@
+/**
+ * The interactive path (a TTY, no CI, no --yes): clack prompts driven by the
+ * options schema. Imported lazily by cli.ts. Ctrl-C anywhere -> "cancelled", exit 130,
+ * nothing written.
+ */
+import { resolve } from 'node:path';
+import * as p from '@clack/prompts';
+import {
+  OPTION_KEYS,
+  RULES,
+  UsageError,
+  checkValue,
+  defaultFor,
+  optionSpec,
+  resolveAnswers,
+  type OptionKey,
+  type PartialAnswers,
+  type ResolvedAnswers,
+} from './app/options.js';
+import type { ParsedFile } from './app/answers-file.js';
+import type { RenderedTree } from './app/render.js';
+import { Cancelled, checkTargetDir, type GenerateFlags, type Io, type Plan } from './cli.js';
+import { VERSION } from './paths.js';
+
+interface PromptInput {
+  layers: { values: PartialAnswers; origin: (k: OptionKey) => string }[];
+  flagValues: PartialAnswers;
+  fromFile: ParsedFile | undefined;
+  dirArg: string | undefined;
+  force: boolean;
+  io: Io;
+  ownedPaths: string[];
+}
+
+function guard<T>(v: T | symbol): T {
+  if (p.isCancel(v)) {
+    p.cancel('cancelled');
+    throw new Cancelled(true);
+  }
+  return v as T;
+}
+
+/** A problem with `value` for `key` given the answers so far (inline validation), else undefined. */
+function problem(key: OptionKey, raw: string, sofar: PartialAnswers, extra: (v: string | number) => string | undefined): string | undefined {
+  let value: string | number;
+  try {
+    value = checkValue(key, raw, optionSpec(key).flag);
+  } catch (err) {
+    return (err as Error).message.replace(/^[\w-]+: /, '');
+  }
+  const known = new Set([...(Object.keys(sofar) as OptionKey[]), key]);
+  const trial: PartialAnswers = { ...sofar, [key]: value };
+  for (const k of OPTION_KEYS) if (trial[k] === undefined) (trial as Record<string, unknown>)[k] = defaultFor(k, trial);
+  for (const rule of RULES) {
+    if (!rule.keys.every((k) => known.has(k))) continue;
+    const reason = rule.check(trial as ResolvedAnswers);
+    if (reason) return reason;
+  }
+  return extra(value);
+}
+
+export async function promptPlan(input: PromptInput): Promise<Plan> {
+  const { io, flagValues, dirArg, force } = input;
+  const opts = { input: io.stdin as NodeJS.ReadStream, output: io.stdout as NodeJS.WriteStream };
+  p.intro(`create-agent-service ${VERSION}`, opts);
+
+  // suggestions: every layer merged (preset, DIR-derived name); flags are fixed
+  const suggested: PartialAnswers = {};
+  for (const l of input.layers) Object.assign(suggested, Object.fromEntries(Object.entries(l.values).filter(([, v]) => v !== undefined)));
+  const fixed = new Set(Object.keys(flagValues) as OptionKey[]);
+
+  const sofar: PartialAnswers = {};
+  for (const key of OPTION_KEYS) {
+    const spec = optionSpec(key);
+    if (fixed.has(key)) {
+      (sofar as Record<string, unknown>)[key] = flagValues[key];
+      continue;
+    }
+    const initial = suggested[key] ?? (key === 'name' ? undefined : defaultFor(key, sofar));
+    if (spec.ask && !spec.ask(sofar)) {
+      if (initial !== undefined) (sofar as Record<string, unknown>)[key] = initial;
+      continue;
+    }
+    const extra = (v: string | number): string | undefined => {
+      if (key !== 'name' || dirArg !== undefined) return undefined;
+      try {
+        checkTargetDir(resolve(io.cwd, String(v)), `./${v}`, force);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return undefined;
+    };
+    let value: string | number;
+    if (spec.kind === 'choice') {
+      value = guard(
+        await p.select({
+          ...opts,
+          message: spec.message,
+          options: spec.choices.map((c) => ({ value: c.value, label: c.value, hint: c.hint })),
+          initialValue: String(initial),
+        }),
+      );
+    } else {
+      const raw = guard(
+        await p.text({
+          ...opts,
+          message: spec.message,
+          placeholder: key === 'name' ? 'my-agent' : undefined,
+          initialValue: initial === undefined ? undefined : String(initial),
+          validate: (v) => problem(key, v ?? '', sofar, extra),
+        }),
+      );
+      value = checkValue(key, raw, spec.flag);
+    }
+    (sofar as Record<string, unknown>)[key] = value;
+  }
+
+  let answers: ResolvedAnswers;
+  try {
+    answers = resolveAnswers([{ values: sofar, origin: (k) => k }]);
+  } catch (err) {
+    p.cancel((err as Error).message);
+    throw err;
+  }
+  const dir = resolve(io.cwd, dirArg ?? answers.name);
+  checkTargetDir(dir, dirArg !== undefined ? 'DIR argument' : `./${answers.name}`, force);
+
+  const width = Math.max(...OPTION_KEYS.map((k) => k.length));
+  p.note(OPTION_KEYS.map((k) => `${k.padEnd(width)}  ${answers[k]}`).join('\n'), 'Summary', opts);
+  const ok = guard(await p.confirm({ ...opts, message: `Generate ${answers.name} into ${dirArg ?? `./${answers.name}`}?`, initialValue: true }));
+  if (!ok) {
+    p.cancel('cancelled');
+    throw new Cancelled(true);
+  }
+  return { answers, dir, ownedPaths: input.ownedPaths };
+}
+
+export async function writeInteractive(plan: Plan, tree: RenderedTree, conflicts: string[], f: GenerateFlags): Promise<number> {
+  const { io } = f;
+  const opts = { input: io.stdin as NodeJS.ReadStream, output: io.stdout as NodeJS.WriteStream };
+  const { commitTree } = await import('./app/write.js');
+  const { gitStep, installStep, nextSteps } = await import('./post.js');
+  const done = { git: 'skipped', install: 'skipped' } as Awaited<ReturnType<typeof import('./post.js').postGenerate>>;
+  const s = p.spinner(opts);
+  s.start(`Writing ${tree.size} files`);
+  try {
+    await commitTree(plan.dir, tree);
+  } catch (err) {
+    s.error('Writing failed');
+    throw err;
+  }
+  s.stop(`Wrote ${tree.size} files${conflicts.length ? ` (${conflicts.length} existing files overwritten: ${conflicts.join(', ')})` : ''}`);
+  await p.tasks(
+    [
+      {
+        title: 'git init + first commit',
+        enabled: f.git,
+        task: async () => {
+          const [st, msg] = await gitStep(plan, io.env);
+          done.git = st;
+          return msg;
+        },
+      },
+      {
+        title: 'uv sync',
+        enabled: f.install,
+        task: async () => {
+          const [st, msg] = await installStep(plan, io.env);
+          done.install = st;
+          return msg;
+        },
+      },
+    ],
+    opts,
+  );
+  const shown = plan.dir.startsWith(io.cwd + '/') ? plan.dir.slice(io.cwd.length + 1) : plan.dir;
+  p.note(nextSteps(plan, shown, done).split('\n').slice(1).map((l) => l.trim()).join('\n'), 'Next steps', opts);
+  p.outro(`${plan.answers.name} is ready`, opts);
+  return 0;
+}
+
+export { UsageError };
