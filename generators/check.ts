@@ -1,9 +1,9 @@
 /**
- * `create-agent-service check [DIR]`.
- * TODO(check issue): not implemented yet; the lead replaces this stub.
+ * `create-agent-service check [DIR]`: the drift check. The logic lives in
+ * generators/drift/ (docs/DRIFT.md).
  * Contract: run(argv) receives the arguments after "check" and returns the exit code.
  */
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('error: create-agent-service check is not implemented yet\n');
-  return 2;
+export async function run(argv: string[]): Promise<number> {
+  const { runCheck } = await import('./drift/check.js');
+  return runCheck(argv, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env });
 }

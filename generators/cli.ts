@@ -101,6 +101,8 @@ function displayDir(io: Io, dir: string): string {
 
 export async function main(argv: string[] = process.argv.slice(2), io: Io = defaultIo()): Promise<number> {
   try {
+    // hidden, stable machine interface for check/update of other versions (generators/drift/render-command.ts)
+    if (argv[0] === '__render') return await (await import('./drift/render-command.js')).run(argv.slice(1));
     if (argv[0] === 'check' || argv[0] === 'update') {
       const mod = argv[0] === 'check' ? await import('./check.js') : await import('./update.js');
       return await mod.run(argv.slice(1));

@@ -174,6 +174,8 @@ export interface ResolveOptions {
   log: (line: string) => void;
   /** for the error message: the command to suggest, e.g. "check ." */
   retry: string;
+  /** suggest running that command with the needed version itself (check: yes; update: no) */
+  suggestDirect?: boolean;
 }
 
 function npmPack(version: string, root: string, log: (l: string) => void): string | undefined {
@@ -223,8 +225,7 @@ export function resolveGenerator(version: string, o: ResolveOptions): Generator 
   throw new UsageError(
     [
       `${PACKAGE_NAME} ${version} is needed but not available${offline ? ' (CREATE_AGENT_SERVICE_OFFLINE is set)' : ''}${found.length ? `; ${found.join(', ')}` : ''}. Either:`,
-      `  npx ${PACKAGE_NAME}@${version} ${o.retry}`,
-      `or fetch it once and point at it:`,
+      ...(o.suggestDirect ? [`  npx ${PACKAGE_NAME}@${version} ${o.retry}`, `or fetch it once and point at it:`] : [`fetch it once and point at it:`]),
       `  npm pack ${PACKAGE_NAME}@${version} && npx ${PACKAGE_NAME}@${VERSION} ${o.retry} --generator ${PACKAGE_NAME}-${version}.tgz`,
     ].join('\n'),
   );

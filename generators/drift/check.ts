@@ -1,0 +1,164 @@
+/**
+ * `create-agent-service check [DIR] [--json] [--generator PATH]`
+ *
+ * Regenerates DIR from its answers file with the generator version recorded
+ * there (in memory), compares with DIR and reports drift. Exit 0 identical,
+ * 1 drift (a git-style diff per file on stdout, or --json), 2 bad input.
+ *
+ * Compared: every file the recorded version emits for the saved answers, except
+ * the answers file itself and paths matching ownedPaths. Files the generator
+ * does not emit (your code, .git, .venv, node_modules, caches) are never looked at.
+ */
+import { parseArgs } from 'node:util';
+import { relative, resolve } from 'node:path';
+import { UsageError, printable } from '../app/options.js';
+import type { RenderedTree } from '../app/render.js';
+import { VERSION } from '../paths.js';
+import { ANSWERS_FILE, readAnswersDoc } from './answers.js';
+import { resolveGenerator } from './generator.js';
+import { matchingGlob } from './glob.js';
+import { fileDiff } from './textdiff.js';
+import { MODES_MATTER, execBit, readProjectFile, sameFile, type DiskFile } from './tree.js';
+
+export type DriftStatus = 'modified' | 'removed' | 'added';
+
+export interface Drift {
+  file: string;
+  status: DriftStatus;
+  /** number of unified-diff hunks (1 for a binary or type change, 0 for a mode-only change) */
+  hunks: number;
+  /** present when the executable bit differs */
+  mode?: { expected: string; actual: string };
+  diff: string;
+}
+
+export interface DriftReport {
+  drift: Drift[];
+  compared: number;
+  owned: string[];
+}
+
+/** Compare `expected` (generator output) with the project in `dir`. */
+export function computeDrift(dir: string, expected: RenderedTree, ownedPaths: readonly string[]): DriftReport {
+  const drift: Drift[] = [];
+  const owned: string[] = [];
+  let compared = 0;
+  for (const [path, want] of expected) {
+    if (path === ANSWERS_FILE) continue;
+    if (matchingGlob(path, ownedPaths)) {
+      owned.push(path);
+      continue;
+    }
+    compared++;
+    const have: DiskFile | undefined = readProjectFile(dir, path);
+    if (sameFile(want, have)) continue;
+    if (!have) {
+      const d = fileDiff(path, want, undefined);
+      drift.push({ file: path, status: 'removed', hunks: d.hunks, diff: d.text });
+      continue;
+    }
+    const d = fileDiff(path, want, have);
+    const entry: Drift = { file: path, status: 'modified', hunks: d.hunks, diff: d.text };
+    if (have.special) {
+      entry.diff = `diff --git a/${path} b/${path}\n# ${path} is ${have.special} in the project, a regular file in the generator's output\n`;
+      entry.hunks = 1;
+    }
+    if (MODES_MATTER && execBit(want.mode) !== execBit(have.mode))
+      entry.mode = { expected: execBit(want.mode).toString(8), actual: execBit(have.mode).toString(8) };
+    drift.push(entry);
+  }
+  return { drift, compared, owned };
+}
+
+export interface CheckIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function shownPath(cwd: string, abs: string): string {
+  const rel = relative(cwd, abs);
+  return rel === '' ? '.' : rel.startsWith('..') ? abs : rel;
+}
+
+export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean' }, generator: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(`check: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(CHECK_HELP);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`check: unexpected argument "${printable(positionals[1]!)}": give one DIR`);
+  const dir = resolve(io.cwd, positionals[0] ?? '.');
+  const shown = shownPath(io.cwd, dir);
+  const doc = readAnswersDoc(dir, shown);
+  const log = (line: string) => io.stderr.write(`${line}\n`);
+  const gen = resolveGenerator(doc.generatorVersion, {
+    generatorPaths: (values.generator ?? []).map((p) => resolve(io.cwd, p)),
+    env: io.env,
+    log,
+    retry: `check ${shown}`,
+    suggestDirect: true,
+  });
+  if (!gen.running) log(`${doc.where} records create-agent-service ${doc.generatorVersion}; this is ${VERSION}: comparing with ${doc.generatorVersion}'s output (${gen.where})`);
+  const rendered = gen.render(doc, false);
+  const report = computeDrift(dir, rendered.files, doc.ownedPaths);
+  const { drift } = report;
+  if (values.json) {
+    const out = {
+      dir: shown,
+      generatorVersion: doc.generatorVersion,
+      runningVersion: VERSION,
+      clean: drift.length === 0,
+      compared: report.compared,
+      skipped: { owned: report.owned, ownedPaths: doc.ownedPaths },
+      files: drift.map((d) => ({ file: d.file, status: d.status, hunks: d.hunks, ...(d.mode ? { mode: d.mode } : {}) })),
+    };
+    io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    for (const d of drift) io.stdout.write(d.diff);
+  }
+  const owned = report.owned.length ? `; ${report.owned.length} owned by the team (ownedPaths) skipped` : '';
+  if (drift.length === 0) {
+    log(`no drift: ${report.compared} generated files in ${shown} match create-agent-service ${doc.generatorVersion}${owned}`);
+    return 0;
+  }
+  const counts = (['modified', 'removed', 'added'] as const)
+    .map((s) => [s, drift.filter((d) => d.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
+  log(
+    [
+      `drift: ${drift.length} of ${report.compared} generated files in ${shown} differ from create-agent-service ${doc.generatorVersion}'s output (${counts})${owned}:`,
+      ...drift.map((d) => `  ${d.status.padEnd(8)} ${d.file}${d.mode ? ` (mode ${d.mode.expected} -> ${d.mode.actual})` : ''}`),
+      `Either restore the generated content (the diff above, reversed: git apply -R), or declare the paths as yours in ${ANSWERS_FILE} "ownedPaths".`,
+    ].join('\n'),
+  );
+  return 1;
+}
+
+export const CHECK_HELP = `Usage: create-agent-service check [DIR] [--json] [--generator PATH]
+
+Regenerate DIR (default .) in memory from DIR/${ANSWERS_FILE} with the generator
+version recorded there and compare. Exit 0: identical; 1: drift (a git-style diff
+per file on stdout, a summary on stderr); 2: bad input.
+
+  --json             machine output on stdout: {clean, files: [{file, status, hunks}], ...}
+  --generator PATH   an installed copy (directory) or npm pack .tgz of the recorded
+                     version, when it is not the running one (may be repeated)
+
+Skipped: the answers file, paths matching its "ownedPaths" globs, and every file the
+generator does not emit. See docs/DRIFT.md.
+`;
