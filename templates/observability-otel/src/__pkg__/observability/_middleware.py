@@ -28,13 +28,17 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNMATCHED = "unmatched"
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
+)
 
 
 class _ScopeHeaders(Getter[Scope]):
     def get(self, carrier: Scope, key: str) -> list[str] | None:
         wanted = key.lower().encode("latin-1")
-        values = [v.decode("latin-1") for k, v in carrier.get("headers") or () if k.lower() == wanted]
+        values = [
+            v.decode("latin-1") for k, v in carrier.get("headers") or () if k.lower() == wanted
+        ]
         return values or None
 
     def keys(self, carrier: Scope) -> list[str]:
