@@ -57,6 +57,8 @@ function parseArgError(err: Error & { code?: string }): UsageError {
   if (unknown) return new UsageError(`unknown option ${unknown[1]} (see --help)`);
   const missing = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(m);
   if (missing) return new UsageError(`${missing[1]}: a value is required`);
+  const ambiguous = /Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/.exec(m);
+  if (ambiguous) return new UsageError(`${ambiguous[1]}: a value is required (for a value starting with "-", write ${ambiguous[1]}=VALUE)`);
   const noValue = /Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(m);
   if (noValue) return new UsageError(`${noValue[1]}: takes no value`);
   return new UsageError(m.split('\n')[0]!);

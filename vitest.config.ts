@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // `npm test`: seconds-fast, no network, no containers
+        test: {
+          name: 'fast',
+          globalSetup: ['test/global-setup.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/snapshot/**/*.test.ts'],
+          testTimeout: 30_000,
+          // the machine has 2 shared cores: keep the fan-out small
+          maxWorkers: 2,
+        },
+      },
+      {
+        // the generated service, running, against CONTRACT.md (test/conformance, scripts/pipeline.sh)
+        test: {
+          name: 'conformance',
+          include: ['test/conformance/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
