@@ -17,7 +17,7 @@
 #                         against Kubernetes $K8S_VERSION; checkov (best-practice and
 #                         security checks) with zero findings, suppressions only in place
 #                         (checkov.io/skip annotations that carry the reason)
-#   Dockerfile (again)    checkov's Dockerfile checks
+#   Dockerfile, workflows checkov's Dockerfile and GitHub Actions checks
 #
 # Environment: K8S_VERSION (default 1.33.0), LINT_TOOLS_BIN, VERBOSE=1 (show
 # output of passing checks too).
@@ -87,7 +87,11 @@ done
 if [[ -d "$project/.github/workflows" ]]; then
   if need actionlint "actionlint"; then
     command -v shellcheck >/dev/null 2>&1 || echo "note: shellcheck not found; actionlint skips run: scripts"
-    check "actionlint .github/workflows" actionlint -no-color
+    shopt -s nullglob
+    workflows=("$project"/.github/workflows/*.yml "$project"/.github/workflows/*.yaml)
+    shopt -u nullglob
+    # files given explicitly: the generated project need not be a git repository yet
+    check "actionlint .github/workflows (zero findings)" actionlint -no-color "${workflows[@]}"
   fi
 fi
 
@@ -140,9 +144,9 @@ if [[ -d "$k8s" ]]; then
   fi
 fi
 
-if [[ -f "$project/Dockerfile" ]] && command -v checkov >/dev/null 2>&1; then
-  check "checkov dockerfile (zero findings)" \
-    checkov --quiet --compact --skip-download --framework dockerfile -f Dockerfile
+if [[ -f "$project/Dockerfile" || -d "$project/.github/workflows" ]] && need checkov "checkov dockerfile, github_actions"; then
+  check "checkov dockerfile + github_actions (zero findings)" \
+    checkov --quiet --compact --skip-download --framework dockerfile github_actions -d .
 fi
 
 echo "lint-infra: $((checks - failures))/$checks checks passed in $project"
