@@ -15,6 +15,16 @@ export default defineConfig({
         },
       },
       {
+        // drift check/update (test/drift): two real builds of the generator, ~10 s, no network
+        test: {
+          name: 'drift',
+          include: ['test/drift/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          maxWorkers: 2,
+        },
+      },
+      {
         // the generated service, running, against CONTRACT.md (test/conformance, scripts/pipeline.sh)
         test: {
           name: 'conformance',
