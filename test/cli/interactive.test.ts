@@ -1,0 +1,131 @@
+// The interactive path through a real pseudo-terminal (python3's pty module), real keystrokes.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, FIXTURE_TEMPLATES, tmp } from './helpers.js';
+
+const DRIVER = join(import.meta.dirname, 'pty_driver.py');
+const ENTER = '\r';
+const DOWN = '\u001b[B';
+const CTRL_C = '\u0003';
+
+interface Step {
+  expect: string;
+  send?: string;
+}
+interface PtyResult {
+  exit: number | null;
+  signal: number | null;
+  output: string;
+  failed_step: number | null;
+}
+
+function drive(steps: Step[], args: string[], cwd: string): PtyResult {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: cwd, CREATE_AGENT_SERVICE_TEMPLATES: FIXTURE_TEMPLATES, LANG: 'C.UTF-8' };
+  const out = execFileSync('python3', [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+  return JSON.parse(out) as PtyResult;
+}
+
+describe('interactive (pty)', () => {
+  it('asks every question, validates inline, confirms, generates, prints next steps', () => {
+    const cwd = tmp();
+    const r = drive(
+      [
+        { expect: 'Service name', send: `Bad_Name${ENTER}` },
+        { expect: 'not a DNS-1123 label', send: `${'\u007f'.repeat(8)}json${ENTER}` },
+        { expect: 'would shadow', send: `${'\u007f'.repeat(4)}pty-agent${ENTER}` },
+        { expect: 'One-line description', send: ENTER },
+        { expect: 'Owner', send: ENTER },
+        { expect: 'Web framework', send: DOWN },
+        { expect: 'litestar \\(choose it for msgspec speed', send: ENTER },
+        { expect: 'Observability', send: `${DOWN}${ENTER}` },
+        { expect: 'Session store', send: `${DOWN}${DOWN}${ENTER}` },
+        { expect: 'CI provider', send: `${DOWN}${ENTER}` },
+        { expect: 'Kubernetes manifests', send: ENTER },
+        { expect: 'Python version', send: `${DOWN}${DOWN}${ENTER}` },
+        { expect: 'HTTP port', send: `${'\u007f'.repeat(4)}80${ENTER}` },
+        { expect: 'out of range 1024..65535', send: `${'\u007f'.repeat(2)}8080${ENTER}` },
+        { expect: 'Container image', send: ENTER },
+        { expect: 'Ingress host', send: ENTER },
+        { expect: 'Maximum replicas', send: ENTER },
+        { expect: 'Summary', send: '' },
+        { expect: 'Generate pty-agent into \\./pty-agent\\?', send: ENTER },
+        { expect: 'Next steps', send: '' },
+      ],
+      ['--no-install'],
+      cwd,
+    );
+    expect(r.failed_step, r.output).toBeNull();
+    expect(r.exit, r.output).toBe(0);
+    const f = JSON.parse(readFileSync(join(cwd, 'pty-agent', '.agent-service.json'), 'utf8'));
+    expect(f.answers).toEqual({
+      name: 'pty-agent', description: 'An LLM agent service', owner: 'acme', framework: 'litestar', observability: 'otel',
+      store: 'postgres', ci: 'gitlab', k8s: 'kustomize', python: '3.13', port: 8080, image: 'ghcr.io/acme/pty-agent',
+      host: 'pty-agent.example.com', replicas: 3,
+    });
+    expect(existsSync(join(cwd, 'pty-agent', '.git'))).toBe(true);
+    expect(r.output).toMatch(/pty-agent is ready/);
+  });
+
+  it('flags are not asked again; memory store skips the replicas question', () => {
+    const cwd = tmp();
+    const r = drive(
+      [
+        { expect: 'Service name', send: ENTER }, // initial value from DIR
+        { expect: 'One-line description', send: `${'\u007f'.repeat(20)}Says "hi" & bye${ENTER}` },
+        { expect: 'Owner', send: ENTER },
+        { expect: 'Observability', send: ENTER },
+        { expect: 'Session store', send: ENTER },
+        { expect: 'Python version', send: ENTER },
+        { expect: 'HTTP port', send: ENTER },
+        { expect: 'Container image', send: ENTER },
+        { expect: 'Ingress host', send: ENTER },
+        { expect: 'Generate', send: ENTER },
+        { expect: 'is ready', send: '' },
+      ],
+      ['svc-b', '--framework', 'litestar', '--ci', 'none', '--k8s', 'kustomize', '--no-install', '--no-git'],
+      cwd,
+    );
+    expect(r.failed_step, r.output).toBeNull();
+    expect(r.exit).toBe(0);
+    expect(r.output).not.toMatch(/Web framework|CI provider|Kubernetes manifests|Maximum replicas/);
+    const f = JSON.parse(readFileSync(join(cwd, 'svc-b', '.agent-service.json'), 'utf8'));
+    expect(f.answers).toMatchObject({ name: 'svc-b', description: 'Says "hi" & bye', framework: 'litestar', ci: 'none', store: 'memory', replicas: 1 });
+  });
+
+  it.each([
+    ['the first question', [{ expect: 'Service name', send: CTRL_C }]],
+    ['a select', [{ expect: 'Service name', send: `cc-agent${ENTER}` }, { expect: 'One-line description', send: ENTER }, { expect: 'Owner', send: ENTER }, { expect: 'Web framework', send: CTRL_C }]],
+    [
+      'the final confirmation',
+      [
+        { expect: 'Service name', send: `cc-agent${ENTER}` },
+        ...['One-line description', 'Owner', 'Web framework', 'Observability', 'Session store', 'CI provider', 'Kubernetes manifests', 'Python version', 'HTTP port', 'Container image', 'Ingress host'].map((q) => ({ expect: q, send: ENTER })),
+        { expect: 'Generate', send: CTRL_C },
+      ],
+    ],
+  ])('Ctrl-C at %s: "cancelled", exit 130, nothing written', (_l, steps) => {
+    const cwd = tmp();
+    const r = drive(steps as Step[], ['--no-install'], cwd);
+    expect(r.failed_step, r.output).toBeNull();
+    expect(r.exit, r.output).toBe(130);
+    expect(r.output).toMatch(/cancelled/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('answering No to the confirmation writes nothing', () => {
+    const cwd = tmp();
+    const r = drive(
+      [
+        { expect: 'Service name', send: `no-agent${ENTER}` },
+        ...['One-line description', 'Owner', 'Web framework', 'Observability', 'Session store', 'CI provider', 'Kubernetes manifests', 'Python version', 'HTTP port', 'Container image', 'Ingress host'].map((q) => ({ expect: q, send: ENTER })),
+        { expect: 'Generate', send: `${'\u001b[C'}${ENTER}` },
+      ],
+      ['--no-install'],
+      cwd,
+    );
+    expect(r.exit, r.output).toBe(130);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+});
