@@ -34,6 +34,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // the observability stacks against real tools: promtool, Prometheus, an OTLP receiver
+        // (test/observability, scripts/verify-observability.sh)
+        test: {
+          name: 'observability',
+          include: ['test/observability/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,249 @@
+// The observability stacks' generated configuration, checked with the real tools
+// (promtool from Debian's prometheus package) and for determinism. No service runs.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { render, type RenderedTree } from '../../generators/app/render.js';
+import { familyOf, grafanaToPromql, metricNames } from './lib/promql.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const CONTRACT_FAMILIES = [
+  'agent_requests_total',
+  'agent_request_duration_seconds',
+  'agent_active_requests',
+  'agent_llm_calls_total',
+  'agent_llm_call_duration_seconds',
+  'agent_tokens_total',
+  'agent_tool_calls_total',
+  'agent_token_budget_used_ratio',
+];
+
+const base = {
+  name: 'obs-check',
+  description: 'An LLM agent service',
+  owner: 'acme',
+  image: 'ghcr.io/acme/obs-check',
+  host: 'obs-check.example.com',
+  port: 8000,
+  framework: 'fastapi',
+  store: 'memory',
+  ci: 'none',
+  k8s: 'none',
+  python: '3.12',
+  replicas: 1,
+};
+
+function renderPreset(observability: string): RenderedTree {
+  return render({ ...base, observability } as never, { templatesDir: join(root, 'templates'), generatorVersion: '0.0.0-test' });
+}
+
+function writeTree(tree: RenderedTree, dir: string): void {
+  for (const [path, file] of tree) {
+    const target = join(dir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.content);
+  }
+}
+
+function text(tree: RenderedTree, path: string): string {
+  const f = tree.get(path);
+  if (!f) throw new Error(`${path} not rendered (have: ${[...tree.keys()].filter((p) => p.startsWith('deploy/')).join(', ')})`);
+  return f.content.toString('utf8');
+}
+
+function promtool(...args: string[]): string {
+  return execFileSync(process.env.PROMTOOL_BIN ?? 'promtool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+interface Dashboard {
+  uid: string;
+  panels: { id: number; title: string; targets: { expr: string; refId: string }[]; datasource: { uid: string } }[];
+  templating: { list: { query: { query: string } | string }[] };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'obs-static-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('observability=prometheus', () => {
+  let tree: RenderedTree;
+  const dir = join(work, 'prometheus');
+  beforeAll(() => {
+    tree = renderPreset('prometheus');
+    writeTree(tree, dir);
+  });
+
+  it('promtool check config passes on deploy/prometheus/prometheus.yml', () => {
+    const out = promtool('check', 'config', '--syntax-only', join(dir, 'deploy/prometheus/prometheus.yml'));
+    expect(out).toMatch(/SUCCESS/);
+  });
+
+  it('promtool check rules passes on every rule file', () => {
+    const files = readdirSync(join(dir, 'deploy/prometheus/rules')).map((f) => join(dir, 'deploy/prometheus/rules', f));
+    expect(files.length).toBeGreaterThan(0);
+    const out = promtool('check', 'rules', ...files);
+    expect(out).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('the alerts fire on synthetic series (promtool test rules)', () => {
+    // promtool compares annotations too: test a copy without them (expr, for and labels untouched)
+    const rules = readdirSync(join(dir, 'deploy/prometheus/rules')).map((f) => {
+      const copy = join(dir, `no-annotations.${f}`);
+      const src = text(tree, `deploy/prometheus/rules/${f}`);
+      writeFileSync(copy, src.replace(/\n( +)annotations:\n(\1 .*\n)*/g, '\n'));
+      return copy;
+    });
+    const job = 'obs-check';
+    const test = {
+      rule_files: rules,
+      evaluation_interval: '30s',
+      tests: [
+        {
+          interval: '30s',
+          input_series: [
+            // 10 req/s, 1 in 10 is a 500 -> 10 % errors; every request takes 20 s
+            { series: `agent_requests_total{job="${job}",instance="a",route="/v1/chat",method="POST",status="200"}`, values: '0+270x40' },
+            { series: `agent_requests_total{job="${job}",instance="a",route="/v1/chat",method="POST",status="500"}`, values: '0+30x40' },
+            ...['0.05', '0.1', '0.25', '0.5', '1', '2', '5', '10'].map((le) => ({
+              series: `agent_request_duration_seconds_bucket{job="${job}",instance="a",route="/v1/chat",method="POST",le="${le}"}`,
+              values: '0+0x40',
+            })),
+            ...['30', '+Inf'].map((le) => ({
+              series: `agent_request_duration_seconds_bucket{job="${job}",instance="a",route="/v1/chat",method="POST",le="${le}"}`,
+              values: '0+300x40',
+            })),
+            { series: `agent_token_budget_used_ratio{job="${job}",instance="a"}`, values: '0.85x40' },
+            { series: `up{job="${job}",instance="a"}`, values: '0x40' },
+          ],
+          alert_rule_test: [
+            ['AgentServiceHighErrorRatio', { severity: 'critical', service: job }],
+            ['AgentServiceHighLatencyP95', { severity: 'warning', service: job, route: '/v1/chat' }],
+            ['AgentServiceTokenBudgetHigh', { severity: 'warning', service: job }],
+            ['AgentServiceTargetDown', { severity: 'critical', service: job, instance: 'a' }],
+          ].map(([alertname, labels]) => ({
+            eval_time: '15m',
+            alertname,
+            exp_alerts: [{ exp_labels: { ...(labels as object), job } }],
+          })),
+        },
+      ],
+    };
+    // JSON is YAML: promtool reads it as is
+    const file = join(dir, 'alerts.test.yml');
+    writeFileSync(file, JSON.stringify(test, null, 2));
+    let out = '';
+    try {
+      out = promtool('test', 'rules', file);
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string };
+      throw new Error(`promtool test rules failed:\n${e.stdout}\n${e.stderr}`);
+    }
+    expect(out).toMatch(/SUCCESS/);
+  });
+
+  it('every alert has for, severity, summary, description and runbook text', () => {
+    const rules = text(tree, 'deploy/prometheus/rules/agent-service.rules.yml');
+    const alerts = rules.split(/\n(?=\s+- alert: )/).slice(1);
+    expect(alerts.map((a) => /- alert: (\S+)/.exec(a)![1]).sort()).toEqual([
+      'AgentServiceHighErrorRatio',
+      'AgentServiceHighLatencyP95',
+      'AgentServiceTargetDown',
+      'AgentServiceTokenBudgetHigh',
+    ]);
+    for (const a of alerts) {
+      for (const key of ['expr:', 'for:', 'severity:', 'summary:', 'description:', 'runbook:']) expect(a, a).toContain(key);
+    }
+  });
+
+  it('the dashboard is deterministic JSON with unique, stable panel ids and only contract metrics', () => {
+    const raw = text(tree, 'deploy/grafana/dashboards/agent-service.json');
+    const dash = JSON.parse(raw) as Dashboard;
+    expect(raw).toBe(`${JSON.stringify(dash, null, 2)}\n`.replace(/\n/g, '\n')); // canonical formatting
+    expect(raw).not.toMatch(/"(id|uid)": null|timestamp|"iteration"/);
+    const ids = dash.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(dash.panels.every((p) => p.datasource.uid === 'prometheus')).toBe(true);
+    const used = new Set<string>();
+    for (const p of dash.panels) for (const t of p.targets) for (const n of metricNames(grafanaToPromql(t.expr))) used.add(familyOf(n));
+    expect([...used].sort()).toEqual([...CONTRACT_FAMILIES].sort());
+    // the two renders are byte-identical
+    expect(renderPreset('prometheus').get('deploy/grafana/dashboards/agent-service.json')!.content.equals(tree.get('deploy/grafana/dashboards/agent-service.json')!.content)).toBe(true);
+  });
+
+  it('the panels the issue asks for are there', () => {
+    const dash = JSON.parse(text(tree, 'deploy/grafana/dashboards/agent-service.json')) as Dashboard;
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    for (const q of ['0.5', '0.95', '0.99']) expect(exprs).toContain(`histogram_quantile(${q}, sum by (route, le) (rate(agent_request_duration_seconds_bucket`);
+    expect(exprs).toMatch(/sum by \(model, type\) \(rate\(agent_tokens_total/);
+    expect(exprs).toMatch(/sum by \(tool, status\) \(rate\(agent_tool_calls_total/);
+    expect(exprs).toMatch(/sum by \(model, status\) \(rate\(agent_llm_calls_total/);
+    expect(exprs).toMatch(/status=~"5\.\."/);
+  });
+
+  it('compose runs Prometheus and Grafana under the observability profile', () => {
+    const compose = text(tree, 'compose.yaml');
+    expect(compose).toMatch(/\n {2}prometheus:\n {4}image: prom\/prometheus:v[\d.]+\n {4}profiles: \["observability"\]/);
+    expect(compose).toMatch(/\n {2}grafana:\n {4}image: grafana\/grafana:[\d.]+\n {4}profiles: \["observability"\]/);
+    expect(compose).toMatch(/\nvolumes:\n(.*\n)*\s+prometheus-data: \{\}/);
+    expect(text(tree, 'deploy/prometheus/prometheus.yml')).toContain('- app:8000');
+  });
+});
+
+describe('observability=otel', () => {
+  let tree: RenderedTree;
+  const dir = join(work, 'otel');
+  beforeAll(() => {
+    tree = renderPreset('otel');
+    writeTree(tree, dir);
+  });
+
+  it('promtool check config passes on the Prometheus that scrapes the collector', () => {
+    expect(promtool('check', 'config', '--syntax-only', join(dir, 'deploy/prometheus/prometheus.yml'))).toMatch(/SUCCESS/);
+    expect(text(tree, 'deploy/prometheus/prometheus.yml')).toMatch(/honor_labels: true[\s\S]*otel-collector:8889/);
+  });
+
+  it('the collector receives OTLP/HTTP, batches, sends traces to Jaeger and metrics to Prometheus', () => {
+    const c = text(tree, 'deploy/otel-collector/config.yaml');
+    expect(c).toMatch(/receivers:\n {2}otlp:\n {4}protocols:\n {6}http:\n {8}endpoint: 0\.0\.0\.0:4318/);
+    expect(c).toMatch(/processors:[\s\S]*\n {2}batch:/);
+    expect(c).toMatch(/exporters:[\s\S]*\n {2}otlp\/jaeger:\n {4}endpoint: jaeger:4317/);
+    expect(c).toMatch(/\n {2}prometheus:\n {4}# [^\n]*\n {4}endpoint: 0\.0\.0\.0:8889/);
+    expect(c).toMatch(/traces:\n {6}receivers: \[otlp\]\n {6}processors: \[memory_limiter, batch\]\n {6}exporters: \[otlp\/jaeger\]/);
+    expect(c).toMatch(/metrics:\n {6}receivers: \[otlp\]\n {6}processors: \[memory_limiter, batch\]\n {6}exporters: \[prometheus\]/);
+  });
+
+  it('Grafana gets both datasources and the same dashboard', () => {
+    const ds = text(tree, 'deploy/grafana/provisioning/datasources/datasources.yml');
+    expect(ds).toMatch(/uid: prometheus\n\s+type: prometheus/);
+    expect(ds).toMatch(/uid: jaeger\n\s+type: jaeger\n[\s\S]*url: http:\/\/jaeger:16686/);
+    expect(text(tree, 'deploy/grafana/dashboards/agent-service.json')).toBe(text(renderPreset('prometheus'), 'deploy/grafana/dashboards/agent-service.json'));
+  });
+
+  it('compose adds collector, Jaeger, Prometheus and Grafana under the observability profile, and points the app at the collector', () => {
+    const compose = text(tree, 'compose.yaml');
+    for (const svc of ['otel-collector', 'jaeger', 'prometheus', 'grafana']) {
+      expect(compose).toMatch(new RegExp(`\\n {2}${svc}:\\n {4}image: [^\\n]+\\n {4}profiles: \\["observability"\\]`));
+    }
+    expect(compose).toContain('OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4318');
+  });
+
+  it('the Python module, its tests and its dependencies are there; no /metrics scrape config for the app', () => {
+    for (const f of ['__init__.py', '_middleware.py', '_recorders.py', '_state.py']) expect(tree.has(`src/obs_check/observability/${f}`)).toBe(true);
+    expect(tree.has('tests/test_observability_otel.py')).toBe(true);
+    const pyproject = text(tree, 'pyproject.toml');
+    for (const dep of ['opentelemetry-sdk', 'opentelemetry-exporter-otlp-proto-http', 'opentelemetry-instrumentation-httpx']) expect(pyproject).toContain(dep);
+    expect(pyproject).not.toContain('prometheus-client');
+    expect(tree.has('deploy/prometheus/rules/agent-service.rules.yml')).toBe(false);
+  });
+});
+
+describe('observability=minimal', () => {
+  it('adds no metrics endpoint config and no extra containers', () => {
+    const tree = renderPreset('minimal');
+    expect([...tree.keys()].filter((p) => p.startsWith('deploy/prometheus') || p.startsWith('deploy/grafana') || p.startsWith('deploy/otel'))).toEqual([]);
+    const compose = text(tree, 'compose.yaml');
+    expect(compose).not.toMatch(/prometheus|grafana|otel-collector|jaeger/);
+  });
+});
