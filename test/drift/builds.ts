@@ -63,6 +63,8 @@ function patchV2(root: string, version: string): void {
   replaceIn(join(t, 'base', 'README.md.ejs'), 'Ask the platform team.', 'Ask the platform team in #agent-services.');
   // a change on the line a user is likely to edit too (conflict)
   replaceIn(join(t, 'docker', 'Dockerfile.ejs'), 'USER 10001', 'USER 65532');
+  // a change in a file teams usually own (ownedPaths: src/**/tools/*.py)
+  replaceIn(join(t, 'python', 'src', '__pkg__', 'tools', 'search.py'), 'no results for', 'nothing found for');
   // a file dropped, a file added
   rmSync(join(t, 'base', 'NOTES.md'));
   writeFileSync(join(t, 'base', 'CONTRIBUTING.md'), 'Open a pull request.\n');
