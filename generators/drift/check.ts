@@ -6,8 +6,10 @@
  * 1 drift (a git-style diff per file on stdout, or --json), 2 bad input.
  *
  * Compared: every file the recorded version emits for the saved answers, except
- * the answers file itself and paths matching ownedPaths. Files the generator
- * does not emit (your code, .git, .venv, node_modules, caches) are never looked at.
+ * the answers file itself and paths matching ownedPaths ("modified", "removed"),
+ * and files at paths only other answers would emit ("added": e.g. a redis store
+ * module in a project whose answers say memory). Any other file (your code, .git,
+ * .venv, node_modules, caches) is never looked at.
  */
 import { parseArgs } from 'node:util';
 import { relative, resolve } from 'node:path';
@@ -39,7 +41,7 @@ export interface DriftReport {
 }
 
 /** Compare `expected` (generator output) with the project in `dir`. */
-export function computeDrift(dir: string, expected: RenderedTree, ownedPaths: readonly string[]): DriftReport {
+export function computeDrift(dir: string, expected: RenderedTree, ownedPaths: readonly string[], otherPaths: readonly string[] = []): DriftReport {
   const drift: Drift[] = [];
   const owned: string[] = [];
   let compared = 0;
@@ -67,6 +69,15 @@ export function computeDrift(dir: string, expected: RenderedTree, ownedPaths: re
       entry.mode = { expected: execBit(want.mode).toString(8), actual: execBit(have.mode).toString(8) };
     drift.push(entry);
   }
+  // generator files these answers do not call for (e.g. another store's module copied in by hand)
+  for (const path of otherPaths) {
+    if (expected.has(path) || path === ANSWERS_FILE || matchingGlob(path, ownedPaths)) continue;
+    const have = readProjectFile(dir, path);
+    if (!have || have.special) continue;
+    const d = fileDiff(path, undefined, have);
+    drift.push({ file: path, status: 'added', hunks: d.hunks, diff: d.text });
+  }
+  drift.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { drift, compared, owned };
 }
 
@@ -113,7 +124,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   });
   if (!gen.running) log(`${doc.where} records create-agent-service ${doc.generatorVersion}; this is ${VERSION}: comparing with ${doc.generatorVersion}'s output (${gen.where})`);
   const rendered = gen.render(doc, false);
-  const report = computeDrift(dir, rendered.files, doc.ownedPaths);
+  const report = computeDrift(dir, rendered.files, doc.ownedPaths, rendered.otherPaths);
   const { drift } = report;
   if (values.json) {
     const out = {

@@ -105,6 +105,7 @@ interface RenderJson {
   defaulted?: string[];
   dropped?: string[];
   files: { path: string; mode: number; sha256: string; base64: string }[];
+  otherPaths?: string[];
 }
 
 export function parseRenderJson(text: string, who: string): RenderResult {
@@ -121,7 +122,7 @@ export function parseRenderJson(text: string, who: string): RenderResult {
     if (createHash('sha256').update(content).digest('hex') !== f.sha256) throw new UsageError(`${who}: __render output is corrupt (${f.path})`);
     files.set(f.path, { content, mode: f.mode });
   }
-  return { generatorVersion: j.generatorVersion, answers: j.answers, defaulted: j.defaulted ?? [], dropped: j.dropped ?? [], files };
+  return { generatorVersion: j.generatorVersion, answers: j.answers, defaulted: j.defaulted ?? [], dropped: j.dropped ?? [], files, otherPaths: j.otherPaths ?? [] };
 }
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {

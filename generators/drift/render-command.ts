@@ -9,7 +9,8 @@
  *    "answers": {...the complete answers rendered...},
  *    "defaulted": ["newOption", ...],   // --migrate: options FILE lacked, filled with defaults
  *    "dropped": ["oldOption", ...],     // --migrate: answers this version does not know
- *    "files": [{"path": "...", "mode": 420, "sha256": "...", "base64": "..."}, ...]}
+ *    "files": [{"path": "...", "mode": 420, "sha256": "...", "base64": "..."}, ...],
+ *    "otherPaths": ["...", ...]}        // what other answers would emit (check's "added")
  *
  * Without --migrate the answers must be complete and valid for this version
  * (exactly what `create --answers FILE` accepts). The recorded generatorVersion
@@ -19,7 +20,8 @@
  * Exit 0 with JSON, 2 with a one-line error on stderr.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAnswersText } from '../app/answers-file.js';
 import {
@@ -31,7 +33,8 @@ import {
   type PartialAnswers,
   type ResolvedAnswers,
 } from '../app/options.js';
-import { render, type RenderedTree } from '../app/render.js';
+import { outputPath, render, type RenderedTree } from '../app/render.js';
+import { pythonPackage } from '../app/answers.js';
 import { TEMPLATES_DIR, VERSION } from '../paths.js';
 import { parseAnswersDoc, type AnswersDoc } from './answers.js';
 
@@ -43,6 +46,33 @@ export interface RenderResult {
   defaulted: string[];
   dropped: string[];
   files: RenderedTree;
+  /**
+   * Paths any layer of this version could emit for this service name but does not
+   * for these answers (another framework's, store's, CI's files...). A project file
+   * at one of them is reported by check as "added". Optional in the protocol.
+   */
+  otherPaths: string[];
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(join(dir, e.name), rel));
+    else if (e.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+/** Every path some layer could emit for service `name` (templates/README.md naming rules). */
+export function allLayerPaths(templatesDir: string, name: string): Set<string> {
+  const pkg = pythonPackage(name);
+  const out = new Set<string>();
+  for (const e of readdirSync(templatesDir, { withFileTypes: true })) {
+    if (!e.isDirectory() || e.name === 'locks' || e.name.startsWith('_') || e.name.startsWith('.')) continue;
+    for (const rel of listFiles(join(templatesDir, e.name))) if (!rel.startsWith('_')) out.add(outputPath(rel, pkg));
+  }
+  return out;
 }
 
 /**
@@ -80,7 +110,8 @@ export function renderDoc(doc: AnswersDoc, migrate: boolean, given: PartialAnswe
     answers = resolveAnswers([{ values: parsed.answers, origin: (k) => `${doc.where}: key "answers.${k}"` }]);
   }
   const files = render(answers, { templatesDir: TEMPLATES_DIR, generatorVersion: VERSION, ownedPaths: doc.ownedPaths });
-  return { generatorVersion: VERSION, answers: { ...answers }, defaulted, dropped, files };
+  const otherPaths = [...allLayerPaths(TEMPLATES_DIR, answers.name)].filter((p) => !files.has(p)).sort();
+  return { generatorVersion: VERSION, answers: { ...answers }, defaulted, dropped, files, otherPaths };
 }
 
 export function toJson(r: RenderResult): string {
@@ -90,7 +121,7 @@ export function toJson(r: RenderResult): string {
     sha256: createHash('sha256').update(f.content).digest('hex'),
     base64: f.content.toString('base64'),
   }));
-  return `${JSON.stringify({ protocol: PROTOCOL, generatorVersion: r.generatorVersion, answers: r.answers, defaulted: r.defaulted, dropped: r.dropped, files })}\n`;
+  return `${JSON.stringify({ protocol: PROTOCOL, generatorVersion: r.generatorVersion, answers: r.answers, defaulted: r.defaulted, dropped: r.dropped, files, otherPaths: r.otherPaths })}\n`;
 }
 
 /** `__render` entry point: argv after "__render"; returns the exit code. Throws UsageError. */

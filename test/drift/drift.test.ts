@@ -111,6 +111,18 @@ describe('check', () => {
     ]);
   });
 
+  it('reports a file only other answers would emit as added (a redis module in a memory-store project)', () => {
+    const [dir, name] = project(false);
+    writeFileSync(join(dir, 'src', name, 'sessions.py'), 'not a generator path\n');
+    execFileSync('mkdir', ['-p', join(dir, 'src', name, 'sessions')]);
+    writeFileSync(join(dir, 'src', name, 'sessions', 'redis.py'), 'STORE = "redis"\n');
+    const r = cli(b.v1, ['check', name, '--json'], b.tmp);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).files).toEqual([{ file: `src/${name}/sessions/redis.py`, status: 'added', hunks: 1 }]);
+    const text = cli(b.v1, ['check', name], b.tmp);
+    expect(text.stdout).toContain(`new file mode 100644\n--- /dev/null\n+++ b/src/${name}/sessions/redis.py\n`);
+  });
+
   it('skips ownedPaths globs, the answers file and files the generator does not emit', () => {
     const [dir, name] = project(false);
     setOwned(dir, ['src/**/tools/*.py']);
