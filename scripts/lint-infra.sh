@@ -120,7 +120,8 @@ if [[ -d "$k8s" ]]; then
       [[ -f "$overlay/kustomization.yaml" ]] && targets+=("overlays/$(basename "$overlay")")
     done
     for t in "${targets[@]}"; do
-      out="$work/rendered/${t//\//-}.yaml"
+      # the base alone is checked for rendering only; overlays are what gets deployed
+      if [[ $t == base ]]; then out="$work/base.yaml"; else out="$work/rendered/${t//\//-}.yaml"; fi
       check "kubectl kustomize deploy/k8s/$t" sh -c 'kubectl kustomize "$1" >"$2"' _ "$work/k8s/$t" "$out"
       [[ -s "$out" ]] || rm -f "$out"
     done
