@@ -154,7 +154,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
     [
       `drift: ${drift.length} of ${report.compared} generated files in ${shown} differ from create-agent-service ${doc.generatorVersion}'s output (${counts})${owned}:`,
       ...drift.map((d) => `  ${d.status.padEnd(8)} ${d.file}${d.mode ? ` (mode ${d.mode.expected} -> ${d.mode.actual})` : ''}`),
-      `Either restore the generated content (the diff above, reversed: git apply -R), or declare the paths as yours in ${ANSWERS_FILE} "ownedPaths".`,
+      `Either restore the generated content (${values.json ? 'run check without --json for the diff, then apply it reversed: git apply -R' : 'the diff above, reversed: git apply -R'}), or declare the paths as yours in ${ANSWERS_FILE} "ownedPaths".`,
     ].join('\n'),
   );
   return 1;

@@ -251,7 +251,7 @@ export async function runUpdate(argv: string[], io: UpdateIo): Promise<number> {
   // explain
   out(`${dryRun ? 'plan for ' : ''}update of ${shown}: create-agent-service ${doc.generatorVersion} -> ${to}`);
   for (const k of Object.keys(given)) out(`  answer   ${k} = ${JSON.stringify(theirs.answers[k])} (new option in ${to}; your answer)`);
-  for (const k of theirs.defaulted) out(`  answer   ${k} = ${JSON.stringify(theirs.answers[k])} (new option in ${to}; default${values.yes ? ' (--yes)' : io.interactive ? '' : ' (no terminal)'})`);
+  for (const k of theirs.defaulted) out(`  answer   ${k} = ${JSON.stringify(theirs.answers[k])} (new option in ${to}; default${values.yes ? ', --yes' : !newGen.running ? `, asked only when ${to} itself runs the update` : io.interactive ? '' : ', no terminal'})`);
   for (const k of theirs.dropped) out(`  answer   ${k} dropped (${to} no longer has this option; was ${JSON.stringify(doc.answers[k])})`);
   const shownPlans = plans.filter((p) => p.action !== 'unchanged' && p.action !== 'owned');
   const width = Math.max(8, ...shownPlans.map((p) => p.path.length));

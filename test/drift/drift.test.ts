@@ -3,11 +3,11 @@
  * v1 = the current tree, v2 = a patched copy with a newer version. Every command
  * runs as a real process, non-interactive and offline.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, generate, git, makeBuilds, type Builds } from './builds.js';
+import { REPO as REPO_ROOT, cli, generate, git, makeBuilds, type Builds } from './builds.js';
 
 let b: Builds;
 let n = 0;
@@ -242,6 +242,29 @@ describe('update', () => {
     expect(r.stdout).toMatch(/keep +NOTES\.md +removed in .* but you edited it: kept/);
     expect(read(dir, 'NOTES.md')).toContain('we wrote here');
     expect(answers(dir).ownedPaths).toEqual(['src/**/tools/*.py']);
+  });
+
+  it('on a terminal, asks a new option with the create prompt (real keystrokes through a pty)', () => {
+    const [dir, name] = project();
+    const steps = [
+      { expect: 'new option', send: '' },
+      { expect: 'License', send: '\x1b[B' }, // arrow down: mit
+      { expect: 'mit', send: '\r' },
+      { expect: 'updated', send: '' },
+    ];
+    const env: NodeJS.ProcessEnv = { ...process.env, CREATE_AGENT_SERVICE_OFFLINE: '1' };
+    delete env.CI;
+    const res = spawnSync(
+      'python3',
+      [join(REPO_ROOT, 'test', 'cli', 'pty_driver.py'), JSON.stringify(steps), '--', process.execPath, b.v2.bin, 'update', name, '--generator', b.v1.root],
+      { cwd: b.tmp, encoding: 'utf8', env },
+    );
+    const out = JSON.parse(res.stdout) as { exit: number; output: string; failed_step: number | null };
+    expect(out.failed_step, out.output).toBeNull();
+    expect(out.exit).toBe(0);
+    expect(out.output).toContain('license = "mit" (new option in');
+    expect(answers(dir).answers.license).toBe('mit');
+    expect(read(dir, 'LICENSE')).toBe('License: mit\n');
   });
 
   it('refuses a dirty git tree (exit 2, nothing written) unless --force', () => {
