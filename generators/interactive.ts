@@ -32,12 +32,12 @@ interface PromptInput {
   ownedPaths: string[];
 }
 
-function guard<T>(v: T | symbol): T {
+function guard<T>(v: T | symbol): Exclude<T, symbol> {
   if (p.isCancel(v)) {
     p.cancel('cancelled');
     throw new Cancelled(true);
   }
-  return v as T;
+  return v as Exclude<T, symbol>;
 }
 
 /** A problem with `value` for `key` given the answers so far (inline validation), else undefined. */
@@ -92,8 +92,8 @@ export async function promptPlan(input: PromptInput): Promise<Plan> {
     };
     let value: string | number;
     if (spec.kind === 'choice') {
-      value = guard(
-        await p.select({
+      value = guard<string>(
+        await p.select<string>({
           ...opts,
           message: spec.message,
           options: spec.choices.map((c) => ({ value: c.value, label: c.value, hint: c.hint })),

@@ -34,6 +34,8 @@ interface Common {
 export interface TextOption extends Common {
   kind: 'text';
   default: string | ((a: SoFar) => string);
+  /** What it accepts, in words (README, --help). */
+  accepts: string;
   /** JSON Schema facets, published in the schema; `validate` is the full check. */
   pattern?: string;
   maxLength: number;
@@ -120,6 +122,7 @@ export function printable(v: string): string {
 export const OPTIONS = {
   name: {
     kind: 'text',
+    accepts: "lowercase letters, digits, '-'; starts with a letter; at most 40; not a Python keyword or a module the service imports",
     flag: 'name',
     metavar: 'NAME',
     help: 'Service name: a DNS-1123 label (Kubernetes name, image name; with - -> _ the Python package). Defaults to the basename of DIR.',
@@ -131,6 +134,7 @@ export const OPTIONS = {
   },
   description: {
     kind: 'text',
+    accepts: 'one printable line, at most 200 characters, no `$`, backticks or `{{ }}`',
     flag: 'description',
     metavar: 'TEXT',
     help: 'One-line description (printable, at most 200 characters; no $, backticks or {{ }}).',
@@ -141,6 +145,7 @@ export const OPTIONS = {
   },
   owner: {
     kind: 'text',
+    accepts: 'lowercase letters, digits, `.` `_` `-`, parts separated by `/`',
     flag: 'owner',
     metavar: 'NAME',
     help: 'Owning organisation or team (lowercase; used in the image path and CODEOWNERS-style metadata).',
@@ -238,6 +243,7 @@ export const OPTIONS = {
   },
   image: {
     kind: 'text',
+    accepts: 'lowercase `[registry[:port]/]path`, no tag or digest',
     flag: 'image',
     metavar: 'REF',
     help: 'Container image reference without tag. Default: ghcr.io/<owner>/<name>.',
@@ -249,6 +255,7 @@ export const OPTIONS = {
   },
   host: {
     kind: 'text',
+    accepts: 'lowercase DNS name',
     flag: 'host',
     metavar: 'HOST',
     help: 'Ingress host name. Default: <name>.example.com.',
