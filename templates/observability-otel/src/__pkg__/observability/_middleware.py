@@ -49,17 +49,25 @@ _getter = _ScopeHeaders()
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route template, never the raw path."""
+    """The matched route template, never the raw path.
+
+    The framework layer's ``scope["state"]["route_template"]`` first; else the
+    route the framework's router matched (Starlette/FastAPI ``scope["route"]``,
+    Litestar ``scope["path_template"]``); else ``unmatched``.
+    """
     state = scope.get("state")
     if isinstance(state, dict):
         template = state.get("route_template")
-        if isinstance(template, str) and template:
+        if isinstance(template, str) and template and template != UNMATCHED:
             return template
     route = scope.get("route")
     for attr in ("path_format", "path"):
         value = getattr(route, attr, None)
         if isinstance(value, str) and value:
             return value
+    path_template = scope.get("path_template")
+    if isinstance(path_template, str) and path_template:
+        return path_template
     return UNMATCHED
 
 
