@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Verify a generated project's observability stack against real tools.
+#   scripts/verify-observability.sh PROJECT_DIR [BASE_URL]
+# (a) promtool check config / check rules on the generated Prometheus files;
+# then the vitest project `observability` (test/observability):
+#   static checks of every stack (promtool test rules, dashboard, collector, compose),
+#   prometheus preset: Debian's Prometheus scrapes the running service (PromQL per
+#     contract metric, every rule evaluates, dashboard/rule metric names vs a real
+#     scrape, 1,000 random paths do not grow the series count),
+#   otel preset: a test OTLP/HTTP receiver gets the request span, GenAI child spans,
+#     the contract metrics; X-Trace-Id = spans = log lines; bounded labels.
+# Without BASE_URL the tests start the service as a process (`python -m <pkg>` from the
+# project's .venv, made with `uv sync --frozen` when missing), WORKERS=${OBS_WORKERS:-2}.
+# With BASE_URL (e.g. a container) they use it; for otel the service must export to
+# http://<this host>:$((OBS_PORT_BASE+40)) (OTEL_EXPORTER_OTLP_ENDPOINT), and log
+# lines are not checked.
+# Ports: OBS_PORT_BASE (18200): service +10, Prometheus +20, OTLP receiver +40.
+set -euo pipefail
+
+usage() { echo "usage: $0 PROJECT_DIR [BASE_URL]" >&2; exit 2; }
+[[ $# -ge 1 && $# -le 2 ]] || usage
+PROJECT_DIR=$(cd "$1" && pwd) || usage
+BASE_URL="${2:-}"
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+log() { printf '[verify-observability] %s\n' "$*" >&2; }
+
+[[ -f $PROJECT_DIR/.agent-service.json ]] || { echo "$PROJECT_DIR: no .agent-service.json (not a generated project)" >&2; exit 2; }
+OBS=$(node -e 'const d=require(process.argv[1]); process.stdout.write((d.answers ?? d).observability)' "$PROJECT_DIR/.agent-service.json")
+log "project $PROJECT_DIR, observability=$OBS${BASE_URL:+, service at $BASE_URL}"
+
+command -v promtool >/dev/null || { echo "promtool is missing (apt-get install prometheus)" >&2; exit 1; }
+
+# (a) the generated Prometheus files, with promtool
+if [[ -f $PROJECT_DIR/deploy/prometheus/prometheus.yml ]]; then
+  # --syntax-only: the rule_files paths are the container's (/etc/prometheus/rules)
+  promtool check config --syntax-only "$PROJECT_DIR/deploy/prometheus/prometheus.yml"
+fi
+shopt -s nullglob
+rules=("$PROJECT_DIR"/deploy/prometheus/rules/*.yml "$PROJECT_DIR"/deploy/prometheus/rules/*.yaml)
+if ((${#rules[@]})); then
+  promtool check rules "${rules[@]}"
+fi
+if [[ $OBS == prometheus && ${#rules[@]} -eq 0 ]]; then
+  echo "observability=prometheus but no deploy/prometheus/rules/*.yml" >&2
+  exit 1
+fi
+
+# the live tests need the project's environment when they start the service
+if [[ -z $BASE_URL && $OBS != minimal && ! -x $PROJECT_DIR/.venv/bin/python ]]; then
+  log "uv sync --frozen in $PROJECT_DIR"
+  (cd "$PROJECT_DIR" && UV_PYTHON="${UV_PYTHON:-3.11}" uv sync --frozen)
+fi
+
+cd "$ROOT"
+OBS_PROJECT_DIR="$PROJECT_DIR" OBS_BASE_URL="$BASE_URL" \
+  npx vitest run --project observability
