@@ -48,7 +48,9 @@ fi
 # the live tests need the project's environment when they start the service
 if [[ -z $BASE_URL && $OBS != minimal && ! -x $PROJECT_DIR/.venv/bin/python ]]; then
   log "uv sync --frozen in $PROJECT_DIR"
-  (cd "$PROJECT_DIR" && UV_PYTHON="${UV_PYTHON:-3.11}" uv sync --frozen)
+  # resolve uv outside the project: a pyenv shim would follow the project's .python-version
+  UV_BIN=${UV_BIN:-$(cd / && { pyenv which uv 2>/dev/null || command -v uv; })}
+  (cd "$PROJECT_DIR" && UV_PYTHON="${UV_PYTHON:-3.11}" "$UV_BIN" sync --frozen)
 fi
 
 cd "$ROOT"
