@@ -109,7 +109,12 @@ describe.skipIf(!enabled)('observability=otel against a running service', () => 
 
   it('exports the contract metrics over OTLP: names, units, labels, buckets', async () => {
     await request(`${baseUrl}/no-such-route`);
-    await receiver.waitFor('every contract metric', () => CONTRACT_FAMILIES.every((f) => receiver.points.some((p) => p.metric === f)));
+    await receiver.waitFor(
+      'every contract metric, and the 404 counted',
+      () =>
+        CONTRACT_FAMILIES.every((f) => receiver.points.some((p) => p.metric === f)) &&
+        receiver.points.some((p) => p.metric === 'agent_requests_total' && p.attributes.route === 'unmatched' && p.attributes.status === '404'),
+    );
     for (const family of CONTRACT_FAMILIES) {
       const points = receiver.points.filter((p) => p.metric === family);
       for (const p of points) expect(Object.keys(p.attributes).sort(), `${family} ${JSON.stringify(p.attributes)}`).toEqual(CONTRACT_LABELS[family]);
