@@ -57,8 +57,24 @@ make_python_base() {
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
     --change 'CMD ["python3"]' \
-    "$tarball" "$PYTHON_IMAGE" >/dev/null
-  log "imported $PYTHON_IMAGE ($(podman run --rm "$PYTHON_IMAGE" python3 --version 2>&1))"
+    "$tarball" "$PYTHON_IMAGE-rootfs" >/dev/null
+  # Trust what this machine trusts: where HTTPS goes through an inspecting proxy
+  # (its CA in the host's bundle), uv in the builder stage must accept it too.
+  # SSL_CERT_FILE makes uv (which otherwise uses its own roots) read the bundle.
+  local ca="${BASE_IMAGE_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+  local ctx
+  ctx=$(mktemp -d "$cache/ctx.XXXXXX")
+  if [[ -s $ca ]]; then
+    cp "$ca" "$ctx/ca-certificates.crt"
+    printf 'FROM %s\nCOPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\nENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n' \
+      "$PYTHON_IMAGE-rootfs" >"$ctx/Containerfile"
+  else
+    printf 'FROM %s\nENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n' "$PYTHON_IMAGE-rootfs" >"$ctx/Containerfile"
+  fi
+  podman build -q --no-cache -t "$PYTHON_IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
+  podman rmi "$PYTHON_IMAGE-rootfs" >/dev/null 2>&1 || true
+  rm -rf "$ctx"
+  log "made $PYTHON_IMAGE ($(podman run --rm "$PYTHON_IMAGE" python3 --version 2>&1), CA bundle from ${ca})"
 }
 
 # --- uv ------------------------------------------------------------------

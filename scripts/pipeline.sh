@@ -1,0 +1,492 @@
+#!/usr/bin/env bash
+# The verification pipeline: every preset is generated, linted, tested, built
+# into an image, run hardened, tested black-box against CONTRACT.md, drained
+# under load, and measured. See README.md "Verification pipeline".
+#
+#   scripts/pipeline.sh [options] [PRESET...]     # default: every test/presets/*.json
+#
+#   --stage LIST   only these stages (comma-separated), e.g. --stage conformance
+#   --from STAGE   this stage and the ones after it
+#   --containers all|auto|none
+#                  which presets run the container stages (build, run, conformance,
+#                  drain): auto (default) = the first preset of each framework x store
+#                  pair plus any preset named "default"; all; none
+#   --fail-fast    stop at the first failure (default: finish the other presets)
+#   --keep         leave the conformance container running afterwards
+#   -h, --help
+#
+# Stages, in order: generate lint python build run conformance drain report.
+# A stage that needs an earlier one's product takes it from out/ (generate ->
+# out/<preset>, build -> the image localhost/cas-<preset>:pipeline); the
+# conformance and drain stages start their own container when none is running.
+#
+# Environment: PIPELINE_OUT (out), PYTHON_IMAGE, UV_IMAGE (the local base
+# images, see scripts/make-base-images.sh), ENGINE (podman; docker works too),
+# PIPELINE_PORT_BASE (18310), PIPELINE_PYTHON (3.11: the interpreter uv uses for
+# the generated project's own checks), PIPELINE_PRESETS (test/presets),
+# PIPELINE_SNAPSHOTS (test/snapshots), DRAIN_LATENCY_MS (2500),
+# DRAIN_SHUTDOWN_TIMEOUT (15), CONFORMANCE_FUZZ_COUNT (1000).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+ALL_STAGES=(generate lint python build run conformance drain report)
+CONTAINER_STAGES=" build run conformance drain "
+OUT=$(realpath -m "${PIPELINE_OUT:-out}")
+ENGINE="${ENGINE:-podman}"
+PYTHON_IMAGE="${PYTHON_IMAGE:-localhost/python-base:bookworm}"
+UV_IMAGE="${UV_IMAGE:-localhost/uv:local}"
+PORT_BASE="${PIPELINE_PORT_BASE:-18310}"
+PRESETS_DIR="${PIPELINE_PRESETS:-test/presets}"
+export PIPELINE_PRESETS="$PRESETS_DIR" # for the report writer
+SNAPSHOTS_DIR="${PIPELINE_SNAPSHOTS:-test/snapshots}"
+APP_PORT=$PORT_BASE              # the conformance container
+VARIANT_PORT=$((PORT_BASE + 1))  # auth off / docs off / rate limit
+DRAIN_PORT=$((PORT_BASE + 2))    # the drain container
+API_KEY="cas-pipeline-key-0123456789"
+SECOND_KEY="cas-pipeline-key-second"
+DRAIN_LATENCY_MS="${DRAIN_LATENCY_MS:-2500}"
+DRAIN_SHUTDOWN_TIMEOUT="${DRAIN_SHUTDOWN_TIMEOUT:-15}"
+export UV_PYTHON="${PIPELINE_PYTHON:-3.11}"
+export UV_PYTHON_DOWNLOADS=never
+export UV_NO_PROGRESS=1
+# uv by its real path: a pyenv shim would pick the generated project's
+# .python-version interpreter, which may not have uv.
+UV=$(command -v uv || true)
+if [[ $UV == */shims/uv ]] && command -v pyenv >/dev/null; then UV=$(pyenv which uv 2>/dev/null || echo "$UV"); fi
+UV=${UV:-uv}
+
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+
+stages=("${ALL_STAGES[@]}")
+containers=auto
+fail_fast=0
+keep=0
+presets=()
+while (($#)); do
+  case "$1" in
+    --stage | --stages)
+      IFS=, read -r -a stages <<<"${2:?--stage needs a list}"
+      shift 2
+      ;;
+    --from)
+      from="${2:?--from needs a stage}"
+      stages=()
+      found=0
+      for s in "${ALL_STAGES[@]}"; do
+        [[ $s == "$from" ]] && found=1
+        ((found)) && stages+=("$s")
+      done
+      ((found)) || { echo "pipeline: unknown stage '$from' (${ALL_STAGES[*]})" >&2; exit 2; }
+      shift 2
+      ;;
+    --containers)
+      containers="${2:?}"
+      [[ $containers =~ ^(all|auto|none)$ ]] || { echo "pipeline: --containers all|auto|none" >&2; exit 2; }
+      shift 2
+      ;;
+    --fail-fast) fail_fast=1; shift ;;
+    --keep) keep=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    -*) echo "pipeline: unknown option $1" >&2; exit 2 ;;
+    *) presets+=("$1"); shift ;;
+  esac
+done
+for s in "${stages[@]}"; do
+  [[ " ${ALL_STAGES[*]} " == *" $s "* ]] || { echo "pipeline: unknown stage '$s' (${ALL_STAGES[*]})" >&2; exit 2; }
+done
+if ((${#presets[@]} == 0)); then
+  for f in "$PRESETS_DIR"/*.json; do
+    [[ -e $f ]] && presets+=("$(basename "$f" .json)")
+  done
+fi
+((${#presets[@]})) || { echo "pipeline: no presets ($PRESETS_DIR/*.json)" >&2; exit 2; }
+for p in "${presets[@]}"; do
+  [[ -f $PRESETS_DIR/$p.json ]] || { echo "pipeline: no preset $PRESETS_DIR/$p.json" >&2; exit 2; }
+done
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+hr() { printf '%*s\n' 78 '' | tr ' ' "${1:--}"; }
+
+# answer PRESET KEY: one answer of a preset: from the generated answers file when
+# out/<preset> exists (every answer resolved), else from the preset with the
+# generator's defaults for the keys the pipeline needs.
+answer() {
+  node -e '
+    const fs = require("fs");
+    const [presetFile, generated, key] = process.argv.slice(1);
+    const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return undefined; } };
+    const g = read(generated);
+    const p = read(presetFile) ?? {};
+    const defaults = { framework: "fastapi", observability: "prometheus", store: "memory", port: 8000 };
+    const a = g?.answers ?? { ...defaults, ...(p.answers ?? p) };
+    const v = a[key];
+    process.stdout.write(v === undefined ? "" : String(v));
+  ' "$PRESETS_DIR/$1.json" "$OUT/$1/.agent-service.json" "$2"
+}
+
+# Which presets run the container stages (auto: first of each framework x store pair, and "default").
+declare -A container_preset=()
+declare -A seen_pair=()
+for p in "${presets[@]}"; do
+  pair="$(answer "$p" framework)/$(answer "$p" store)"
+  case $containers in
+    all) container_preset[$p]=1 ;;
+    none) ;;
+    auto)
+      if [[ $p == default || -z ${seen_pair[$pair]:-} ]]; then container_preset[$p]=1; fi
+      ;;
+  esac
+  seen_pair[$pair]=1
+done
+
+needs_containers=0
+needs_node_build=0
+for s in "${stages[@]}"; do
+  [[ $CONTAINER_STAGES == *" $s "* ]] && needs_containers=1
+  [[ $s == generate ]] && needs_node_build=1
+done
+
+mkdir -p "$OUT/report" "$OUT/logs"
+failures=()
+
+# ------------------------------------------------------------------ helpers --
+# run_logged LOG CMD...: run, output to LOG; on failure show its tail.
+run_logged() {
+  local log=$1
+  shift
+  local rc=0
+  "$@" >>"$log" 2>&1 || rc=$?
+  ((rc == 0)) && return 0
+  echo "  --- last lines of $log ---"
+  tail -n 80 "$log" | sed 's/^/  | /'
+  return $rc
+}
+
+container_running() { [[ $($ENGINE inspect -f '{{.State.Running}}' "$1" 2>/dev/null) == true ]]; }
+remove_container() { $ENGINE rm -f -t 0 "$1" >/dev/null 2>&1 || $ENGINE rm -f "$1" >/dev/null 2>&1 || true; }
+
+# start_container PRESET NAME HOSTPORT LOG [ENV=VALUE...]: run the image hardened
+# (exactly as the Kubernetes manifest does), wait for its HEALTHCHECK; prints the
+# seconds to healthy.
+start_container() {
+  local preset=$1 name=$2 hostport=$3 log=$4
+  shift 4
+  local image="localhost/cas-$preset:pipeline"
+  local port store
+  port=$(answer "$preset" port)
+  port=${port:-8000}
+  store=$(answer "$preset" store)
+  remove_container "$name"
+  local net=(-p "127.0.0.1:$hostport:$port")
+  local envs=()
+  if [[ $store == redis || $store == postgres ]]; then
+    # The stores run on the host's loopback (scripts/services.sh): share the host's
+    # network namespace, listen on loopback only, on our port.
+    net=(--network host)
+    envs+=(-e "HOST=127.0.0.1" -e "PORT=$hostport")
+    scripts/services.sh start "$store" >>"$log" 2>&1 || return 1
+    eval "$(scripts/services.sh env "$store")"
+    [[ $store == redis ]] && envs+=(-e "SESSION_STORE=redis" -e "REDIS_URL=$REDIS_URL")
+    [[ $store == postgres ]] && envs+=(-e "SESSION_STORE=postgres" -e "DATABASE_URL=$DATABASE_URL")
+  fi
+  for kv in "$@"; do envs+=(-e "$kv"); done
+  local t0
+  t0=$(now)
+  $ENGINE run -d --name "$name" \
+    --read-only --tmpfs /tmp --cap-drop=ALL --security-opt no-new-privileges --user 10001 \
+    "${net[@]}" "${envs[@]}" "$image" >>"$log" 2>&1 || return 1
+  local deadline=$((SECONDS + 90))
+  while ((SECONDS < deadline)); do
+    if ! container_running "$name"; then
+      echo "container $name exited: $($ENGINE inspect -f '{{.State.ExitCode}}' "$name" 2>/dev/null)" >>"$log"
+      $ENGINE logs "$name" >>"$log" 2>&1 || true
+      return 1
+    fi
+    if $ENGINE healthcheck run "$name" >/dev/null 2>&1; then
+      since "$t0"
+      return 0
+    fi
+    sleep 0.3
+  done
+  echo "container $name not healthy after 90 s" >>"$log"
+  $ENGINE logs "$name" >>"$log" 2>&1 || true
+  return 1
+}
+
+# check the hardening actually applied
+check_hardening() {
+  local name=$1
+  local got
+  got=$($ENGINE inspect -f 'readonly={{.HostConfig.ReadonlyRootfs}} user={{.Config.User}} capdrop={{.HostConfig.CapDrop}} secopt={{.HostConfig.SecurityOpt}}' "$name")
+  echo "  hardening: $got"
+  [[ $got == *"readonly=true"* && $got == *"user=10001"* && $got == *"no-new-privileges"* ]] || { echo "  hardening not applied"; return 1; }
+  # Every capability dropped: the effective set of PID 1 is empty.
+  local capeff
+  capeff=$($ENGINE exec "$name" sh -c 'grep CapEff /proc/1/status' 2>/dev/null | awk '{print $2}')
+  [[ -z $capeff || $capeff =~ ^0+$ ]] || { echo "  PID 1 has capabilities $capeff"; return 1; }
+  local uid
+  uid=$($ENGINE exec "$name" sh -c 'grep ^Uid: /proc/1/status' 2>/dev/null | awk '{print $2}')
+  [[ -z $uid || $uid == 10001 ]] || { echo "  PID 1 runs as uid $uid"; return 1; }
+}
+
+frag() { echo "$OUT/report/$1"; } # per-preset report fragments: $OUT/report/<preset>/
+
+# ------------------------------------------------------------------- stages --
+stage_generate() {
+  local p=$1 dir="$OUT/$p" log=$2
+  rm -rf "$dir"
+  mkdir -p "$(dirname "$dir")"
+  # Presets are partial answers: --preset fills the rest with defaults, --yes never
+  # prompts; --name because DIR's basename (the preset's file name) would win otherwise.
+  local name
+  name=$(answer "$p" name)
+  run_logged "$log" node bin/create-agent-service.js "$dir" --yes --preset "$PRESETS_DIR/$p.json" \
+    ${name:+--name "$name"} --no-git --no-install || return 1
+  local snap="$SNAPSHOTS_DIR/$p" files
+  files=$(find "$dir" -type f | wc -l)
+  if [[ ! -d $snap ]]; then
+    echo "  no snapshot at $snap: generated $files files, not compared"
+    if [[ ${CI:-} == true ]]; then
+      echo "  (CI requires a snapshot for every preset)"
+      return 1
+    fi
+    return 0
+  fi
+  # The snapshots store files git would interpret (.gitignore, .gitattributes) as
+  # NAME.snap: compare a copy named the same way, contents and executable bits.
+  local cmp="$OUT/work/$p-snapshot"
+  rm -rf "$cmp"
+  mkdir -p "$OUT/work"
+  cp -a "$dir" "$cmp"
+  find "$cmp" -depth \( -name .gitignore -o -name .gitattributes \) -exec mv {} {}.snap \;
+  local rc=0
+  if ! diff -r "$snap" "$cmp" >>"$log" 2>&1; then
+    echo "  out/$p differs from $snap (refresh with the generator's snapshot update if intended):"
+    diff -r "$snap" "$cmp" | head -n 60 | sed 's/^/  | /'
+    rc=1
+  fi
+  local xa xb
+  xa=$(cd "$snap" && find . -type f -perm -u+x | sort)
+  xb=$(cd "$cmp" && find . -type f -perm -u+x | sort)
+  if [[ $xa != "$xb" ]]; then
+    echo "  executable bits differ from $snap:"
+    diff <(echo "$xa") <(echo "$xb") | sed 's/^/  | /'
+    rc=1
+  fi
+  rm -rf "$cmp"
+  ((rc == 0)) && echo "  identical to $snap ($files files)"
+  return $rc
+}
+
+stage_lint() {
+  local p=$1 log=$2
+  run_logged "$log" bash scripts/lint-infra.sh "$OUT/$p" || return 1
+  grep -E '^(PASS|FAIL)|^lint-infra:' "$log" | sed 's/^/  /'
+}
+
+stage_python() {
+  local p=$1 log=$2 work="$OUT/work/$p"
+  rm -rf "$work"
+  mkdir -p "$OUT/work"
+  cp -a "$OUT/$p" "$work"
+  local store
+  store=$(answer "$p" store)
+  local envs=()
+  if [[ $store == redis || $store == postgres ]]; then
+    run_logged "$log" scripts/services.sh start "$store" || return 1
+    eval "$(scripts/services.sh env "$store")"
+    [[ $store == redis ]] && envs+=("REDIS_URL=$REDIS_URL")
+    [[ $store == postgres ]] && envs+=("DATABASE_URL=$DATABASE_URL")
+  fi
+  local t
+  (
+    cd "$work"
+    t=$(now); run_logged "$log" "$UV" sync --frozen || exit 1; echo "  uv sync --frozen: $(since "$t") s"
+    t=$(now); run_logged "$log" "$UV" run --frozen --no-sync ruff check . || exit 1; echo "  ruff check: $(since "$t") s"
+    t=$(now); run_logged "$log" "$UV" run --frozen --no-sync ruff format --check . || exit 1; echo "  ruff format --check: $(since "$t") s"
+    t=$(now); run_logged "$log" "$UV" run --frozen --no-sync mypy || exit 1; echo "  mypy: $(since "$t") s"
+    t=$(now); run_logged "$log" env "${envs[@]}" "$UV" run --frozen --no-sync pytest -p no:cacheprovider || exit 1; echo "  pytest: $(since "$t") s"
+    grep -E '^(TOTAL|=+ .*(passed|failed).*|[0-9]+ passed.*)' "$log" | tail -n 2 | sed 's/^/  /'
+  )
+}
+
+stage_build() {
+  local p=$1 log=$2 image="localhost/cas-$p:pipeline"
+  for img in "$PYTHON_IMAGE" "$UV_IMAGE"; do
+    $ENGINE image exists "$img" 2>/dev/null || { echo "  base image $img missing: run scripts/make-base-images.sh"; return 1; }
+  done
+  local args=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --build-arg "UV_IMAGE=$UV_IMAGE")
+  # podman writes OCI images by default, which have no HEALTHCHECK: ask for Docker's format.
+  [[ $ENGINE == podman ]] && args+=(--format docker)
+  local t cold warm
+  # Cold: no layer cache (uv's download cache mount may be warm, as on CI with a cache).
+  t=$(now)
+  run_logged "$log" $ENGINE build --no-cache "${args[@]}" -t "$image" "$OUT/$p" || return 1
+  cold=$(since "$t")
+  echo "  cold build: $cold s"
+  # Warm: a one-line change in the application code, rebuilt with the cache.
+  local warmdir="$OUT/work/$p-warm" pkg
+  rm -rf "$warmdir"
+  mkdir -p "$OUT/work"
+  cp -a "$OUT/$p" "$warmdir"
+  pkg=$(answer "$p" name)
+  pkg=${pkg//-/_}
+  echo "# a code-only change for the rebuild measurement" >>"$warmdir/src/$pkg/__init__.py"
+  t=$(now)
+  run_logged "$log" $ENGINE build "${args[@]}" -t "localhost/cas-$p:warm" "$warmdir" || return 1
+  warm=$(since "$t")
+  echo "  rebuild after a one-line code change: $warm s"
+  $ENGINE rmi "localhost/cas-$p:warm" >/dev/null 2>&1 || true
+  rm -rf "$warmdir"
+  local size
+  size=$($ENGINE image inspect -f '{{.Size}}' "$image")
+  echo "  image $image: $(awk -v s="$size" 'BEGIN { printf "%.1f MB", s / 1e6 }')"
+  mkdir -p "$(frag "$p")"
+  $ENGINE history --format json "$image" >"$(frag "$p")/history.json"
+  printf '{"cold_s": %s, "warm_s": %s, "size_bytes": %s, "image": "%s", "python_image": "%s", "uv_image": "%s"}\n' \
+    "$cold" "$warm" "$size" "$image" "$PYTHON_IMAGE" "$UV_IMAGE" >"$(frag "$p")/build.json"
+}
+
+stage_run() {
+  local p=$1 log=$2 name="cas-$p" secs
+  if ! secs=$(start_container "$p" "$name" "$APP_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY"); then
+    echo "  --- last lines of $log ---"
+    tail -n 40 "$log" | sed 's/^/  | /'
+    return 1
+  fi
+  echo "  healthy after $secs s (podman healthcheck run)"
+  check_hardening "$name" || return 1
+  mkdir -p "$(frag "$p")"
+  printf '{"healthy_s": %s}\n' "$secs" >"$(frag "$p")/run.json"
+}
+
+base_url_for() { echo "http://127.0.0.1:$1"; }
+
+stage_conformance() {
+  local p=$1 log=$2 name="cas-$p"
+  if ! container_running "$name"; then
+    echo "  (no running container $name: starting one)"
+    start_container "$p" "$name" "$APP_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" >/dev/null || return 1
+  fi
+  mkdir -p "$(frag "$p")"
+  local rc=0
+  # Pass 1: auth on (two keys configured, the suite uses the first), docs on, no rate limit.
+  CONFORMANCE_BASE_URL=$(base_url_for "$APP_PORT") CONFORMANCE_API_KEY=$API_KEY \
+    run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
+    --outputFile.json="$(frag "$p")/conformance.json" || rc=1
+  grep -E 'Test Files|Tests |fuzz seed' "$log" | tail -n 3 | sed 's/^/  auth on: /'
+  ((keep)) || remove_container "$name"
+  # Pass 2: auth off, docs off, a rate limit: only the files that test those.
+  local vname="cas-$p-variant"
+  start_container "$p" "$vname" "$VARIANT_PORT" "$log" "DOCS_ENABLED=false" "RATE_LIMIT_PER_MINUTE=8" >/dev/null || return 1
+  CONFORMANCE_BASE_URL=$(base_url_for "$VARIANT_PORT") CONFORMANCE_DOCS=off CONFORMANCE_RATE_LIMIT_PER_MINUTE=8 \
+    run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
+    --outputFile.json="$(frag "$p")/conformance-variant.json" \
+    test/conformance/variant.test.ts test/conformance/rate-limit.test.ts || rc=1
+  grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  auth off, docs off, rate limit 8\/min: /'
+  remove_container "$vname"
+  return $rc
+}
+
+stage_drain() {
+  local p=$1 log=$2 name="cas-$p-drain"
+  start_container "$p" "$name" "$DRAIN_PORT" "$log" "API_KEYS=$API_KEY" \
+    "FAKE_LLM_LATENCY_MS=$DRAIN_LATENCY_MS" "SHUTDOWN_TIMEOUT=$DRAIN_SHUTDOWN_TIMEOUT" >/dev/null || return 1
+  mkdir -p "$(frag "$p")"
+  local rc=0
+  DRAIN_BASE_URL=$(base_url_for "$DRAIN_PORT") DRAIN_CONTAINER=$name DRAIN_API_KEY=$API_KEY DRAIN_ENGINE=$ENGINE \
+    DRAIN_SHUTDOWN_TIMEOUT=$DRAIN_SHUTDOWN_TIMEOUT DRAIN_REPORT="$(frag "$p")/drain.json" \
+    run_logged "$log" npx tsx test/drain/drain.ts || rc=1
+  grep -E '^(PASS|FAIL) |passed, ' "$log" | sed 's/^/  /'
+  if ((rc)); then
+    echo "  --- container log (last lines) ---"
+    $ENGINE logs "$name" 2>&1 | tail -n 30 | sed 's/^/  | /'
+  fi
+  remove_container "$name"
+  return $rc
+}
+
+stage_report() {
+  local p=$1 log=$2
+  run_logged "$log" node scripts/pipeline/report.mjs "$OUT" "$p" || return 1
+  echo "  wrote $OUT/report/$p.json"
+}
+
+# --------------------------------------------------------------------- main --
+echo "pipeline: presets: ${presets[*]}"
+echo "pipeline: stages: ${stages[*]}"
+if ((needs_containers)); then
+  list="${!container_preset[*]}"
+  echo "pipeline: container stages for: ${list:-none} (--containers $containers)"
+fi
+
+if ((needs_node_build)); then
+  hr =
+  echo "== setup: npm run build"
+  npm run build --silent >/dev/null
+fi
+
+services_before=$(scripts/services.sh status 2>/dev/null || true)
+cleanup() {
+  # Stop the stores this run started (not ones that were up before it).
+  [[ $services_before == *"redis: down"* ]] && scripts/services.sh stop redis 2>/dev/null
+  [[ $services_before == *"postgres: down"* ]] && scripts/services.sh stop postgres 2>/dev/null
+  for p in "${presets[@]}"; do
+    ((keep)) || remove_container "cas-$p"
+    remove_container "cas-$p-variant"
+    remove_container "cas-$p-drain"
+  done
+}
+trap cleanup EXIT
+
+# A failed generate or build leaves nothing to test: the preset's later stages are
+# skipped (its report is still written). Any other failed stage is recorded and the
+# next stages still run, so one run shows every problem.
+total_t=$(now)
+for p in "${presets[@]}"; do
+  mkdir -p "$OUT/logs/$p" "$(frag "$p")"
+  stage_file="$(frag "$p")/stages.tsv"
+  : >"$stage_file" # only this run's stages go into the table
+  blocked=""
+  for s in "${stages[@]}"; do
+    if [[ $CONTAINER_STAGES == *" $s "* && -z ${container_preset[$p]:-} ]]; then
+      continue
+    fi
+    if [[ -n $blocked && $s != report ]]; then
+      printf '%s\tskipped\t0\n' "$s" >>"$stage_file"
+      continue
+    fi
+    hr
+    echo "== [$p] stage $s"
+    log="$OUT/logs/$p/$s.log"
+    : >"$log"
+    t=$(now)
+    if "stage_$s" "$p" "$log"; then
+      d=$(since "$t")
+      printf '%s\tok\t%s\n' "$s" "$d" >>"$stage_file"
+      echo "== [$p] stage $s: ok in $d s"
+    else
+      d=$(since "$t")
+      printf '%s\tfailed\t%s\n' "$s" "$d" >>"$stage_file"
+      echo "== [$p] stage $s: FAILED after $d s (preset $p; log: $log)"
+      failures+=("$p:$s")
+      ((fail_fast)) && break 2
+      [[ $s == generate || $s == build ]] && blocked=$s
+    fi
+  done
+  [[ " ${stages[*]} " == *" report "* ]] || node scripts/pipeline/report.mjs "$OUT" "$p" >/dev/null 2>&1 || true
+done
+
+hr =
+if [[ " ${stages[*]} " == *" report "* ]]; then
+  node scripts/pipeline/report.mjs "$OUT" --summary "${presets[@]}" || failures+=("report:summary")
+fi
+echo "pipeline: $(since "$total_t") s in all"
+if ((${#failures[@]})); then
+  for f in "${failures[@]}"; do echo "pipeline: FAILED stage ${f#*:} of preset ${f%%:*}"; done
+  exit 1
+fi
+echo "pipeline: every stage passed for ${presets[*]}"
