@@ -165,6 +165,7 @@ run_logged() {
   return $rc
 }
 
+image_exists() { $ENGINE image inspect "$1" >/dev/null 2>&1; }
 container_running() { [[ $($ENGINE inspect -f '{{.State.Running}}' "$1" 2>/dev/null) == true ]]; }
 remove_container() { $ENGINE rm -f -t 0 "$1" >/dev/null 2>&1 || $ENGINE rm -f "$1" >/dev/null 2>&1 || true; }
 
@@ -199,13 +200,17 @@ start_container() {
     --read-only --tmpfs /tmp --cap-drop=ALL --security-opt no-new-privileges --user 10001 \
     "${net[@]}" "${envs[@]}" "$image" >>"$log" 2>&1 || return 1
   local deadline=$((SECONDS + 90))
+  if [[ -z $($ENGINE inspect -f '{{if .Config.Healthcheck}}{{.Config.Healthcheck.Test}}{{end}}' "$name" 2>/dev/null) ]]; then
+    echo "image $image has no HEALTHCHECK" >>"$log"
+    return 1
+  fi
   while ((SECONDS < deadline)); do
     if ! container_running "$name"; then
       echo "container $name exited: $($ENGINE inspect -f '{{.State.ExitCode}}' "$name" 2>/dev/null)" >>"$log"
       $ENGINE logs "$name" >>"$log" 2>&1 || true
       return 1
     fi
-    if $ENGINE healthcheck run "$name" >/dev/null 2>&1; then
+    if healthy "$name"; then
       since "$t0"
       return 0
     fi
@@ -214,6 +219,16 @@ start_container() {
   echo "container $name not healthy after 90 s" >>"$log"
   $ENGINE logs "$name" >>"$log" 2>&1 || true
   return 1
+}
+
+# healthy NAME: run the image's HEALTHCHECK now (podman), or read the engine's
+# latest health status (docker runs the checks itself, every --interval).
+healthy() {
+  if [[ $ENGINE == podman ]]; then
+    $ENGINE healthcheck run "$1" >/dev/null 2>&1
+  else
+    [[ $($ENGINE inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null) == healthy ]]
+  fi
 }
 
 # check the hardening actually applied
@@ -236,7 +251,8 @@ frag() { echo "$OUT/report/$1"; } # per-preset report fragments: $OUT/report/<pr
 
 # ------------------------------------------------------------------- stages --
 stage_generate() {
-  local p=$1 dir="$OUT/$p" log=$2
+  local p=$1 log=$2
+  local dir="$OUT/$p"
   rm -rf "$dir"
   mkdir -p "$(dirname "$dir")"
   # Presets are partial answers: --preset fills the rest with defaults, --yes never
@@ -288,7 +304,8 @@ stage_lint() {
 }
 
 stage_python() {
-  local p=$1 log=$2 work="$OUT/work/$p"
+  local p=$1 log=$2
+  local work="$OUT/work/$p"
   rm -rf "$work"
   mkdir -p "$OUT/work"
   cp -a "$OUT/$p" "$work"
@@ -314,17 +331,22 @@ stage_python() {
 }
 
 stage_build() {
-  local p=$1 log=$2 image="localhost/cas-$p:pipeline"
+  local p=$1 log=$2
+  local image="localhost/cas-$p:pipeline"
   for img in "$PYTHON_IMAGE" "$UV_IMAGE"; do
-    $ENGINE image exists "$img" 2>/dev/null || { echo "  base image $img missing: run scripts/make-base-images.sh"; return 1; }
+    [[ $img == default ]] && continue
+    image_exists "$img" || { echo "  base image $img missing: run scripts/make-base-images.sh"; return 1; }
   done
-  local args=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --build-arg "UV_IMAGE=$UV_IMAGE")
+  local args=()
+  # PYTHON_IMAGE=default: the Dockerfile's own defaults (the public images; GitHub CI).
+  [[ $PYTHON_IMAGE != default ]] && args+=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE")
+  [[ $UV_IMAGE != default ]] && args+=(--build-arg "UV_IMAGE=$UV_IMAGE")
   # podman writes OCI images by default, which have no HEALTHCHECK: ask for Docker's format.
   [[ $ENGINE == podman ]] && args+=(--format docker)
   local t cold warm
   # Cold: no layer cache (uv's download cache mount may be warm, as on CI with a cache).
   t=$(now)
-  run_logged "$log" $ENGINE build --no-cache "${args[@]}" -t "$image" "$OUT/$p" || return 1
+  run_logged "$log" "$ENGINE" build --no-cache "${args[@]}" -t "$image" "$OUT/$p" || return 1
   cold=$(since "$t")
   echo "  cold build: $cold s"
   # Warm: a one-line change in the application code, rebuilt with the cache.
@@ -336,7 +358,7 @@ stage_build() {
   pkg=${pkg//-/_}
   echo "# a code-only change for the rebuild measurement" >>"$warmdir/src/$pkg/__init__.py"
   t=$(now)
-  run_logged "$log" $ENGINE build "${args[@]}" -t "localhost/cas-$p:warm" "$warmdir" || return 1
+  run_logged "$log" "$ENGINE" build "${args[@]}" -t "localhost/cas-$p:warm" "$warmdir" || return 1
   warm=$(since "$t")
   echo "  rebuild after a one-line code change: $warm s"
   $ENGINE rmi "localhost/cas-$p:warm" >/dev/null 2>&1 || true
@@ -345,19 +367,24 @@ stage_build() {
   size=$($ENGINE image inspect -f '{{.Size}}' "$image")
   echo "  image $image: $(awk -v s="$size" 'BEGIN { printf "%.1f MB", s / 1e6 }')"
   mkdir -p "$(frag "$p")"
-  $ENGINE history --format json "$image" >"$(frag "$p")/history.json"
+  if [[ $ENGINE == podman ]]; then
+    $ENGINE history --format json "$image" >"$(frag "$p")/history.json"
+  else
+    $ENGINE history --human=false --no-trunc --format '{{json .}}' "$image" >"$(frag "$p")/history.jsonl"
+  fi
   printf '{"cold_s": %s, "warm_s": %s, "size_bytes": %s, "image": "%s", "python_image": "%s", "uv_image": "%s"}\n' \
     "$cold" "$warm" "$size" "$image" "$PYTHON_IMAGE" "$UV_IMAGE" >"$(frag "$p")/build.json"
 }
 
 stage_run() {
-  local p=$1 log=$2 name="cas-$p" secs
+  local p=$1 log=$2 secs
+  local name="cas-$p"
   if ! secs=$(start_container "$p" "$name" "$APP_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY"); then
     echo "  --- last lines of $log ---"
     tail -n 40 "$log" | sed 's/^/  | /'
     return 1
   fi
-  echo "  healthy after $secs s (podman healthcheck run)"
+  echo "  healthy after $secs s (HEALTHCHECK via $ENGINE)"
   check_hardening "$name" || return 1
   mkdir -p "$(frag "$p")"
   printf '{"healthy_s": %s}\n' "$secs" >"$(frag "$p")/run.json"
@@ -366,7 +393,8 @@ stage_run() {
 base_url_for() { echo "http://127.0.0.1:$1"; }
 
 stage_conformance() {
-  local p=$1 log=$2 name="cas-$p"
+  local p=$1 log=$2
+  local name="cas-$p"
   if ! container_running "$name"; then
     echo "  (no running container $name: starting one)"
     start_container "$p" "$name" "$APP_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" >/dev/null || return 1
@@ -392,7 +420,8 @@ stage_conformance() {
 }
 
 stage_drain() {
-  local p=$1 log=$2 name="cas-$p-drain"
+  local p=$1 log=$2
+  local name="cas-$p-drain"
   start_container "$p" "$name" "$DRAIN_PORT" "$log" "API_KEYS=$API_KEY" \
     "FAKE_LLM_LATENCY_MS=$DRAIN_LATENCY_MS" "SHUTDOWN_TIMEOUT=$DRAIN_SHUTDOWN_TIMEOUT" >/dev/null || return 1
   mkdir -p "$(frag "$p")"
@@ -424,7 +453,7 @@ if ((needs_containers)); then
 fi
 
 if ((needs_node_build)); then
-  hr =
+  hr "="
   echo "== setup: npm run build"
   npm run build --silent >/dev/null
 fi
@@ -480,11 +509,21 @@ for p in "${presets[@]}"; do
   [[ " ${stages[*]} " == *" report "* ]] || node scripts/pipeline/report.mjs "$OUT" "$p" >/dev/null 2>&1 || true
 done
 
-hr =
+hr "="
 if [[ " ${stages[*]} " == *" report "* ]]; then
   node scripts/pipeline/report.mjs "$OUT" --summary "${presets[@]}" || failures+=("report:summary")
 fi
 echo "pipeline: $(since "$total_t") s in all"
+# The plain closing line: stages passed and failed over every preset of this run.
+n_ok=0
+n_failed=0
+for p in "${presets[@]}"; do
+  f="$(frag "$p")/stages.tsv"
+  [[ -f $f ]] || continue
+  n_ok=$((n_ok + $(awk -F'\t' '$2 == "ok"' "$f" | wc -l)))
+  n_failed=$((n_failed + $(awk -F'\t' '$2 == "failed"' "$f" | wc -l)))
+done
+echo "stages: $n_ok passed, $n_failed failed"
 if ((${#failures[@]})); then
   for f in "${failures[@]}"; do echo "pipeline: FAILED stage ${f#*:} of preset ${f%%:*}"; done
   exit 1

@@ -62,7 +62,7 @@ start_pg() {
   if [[ ! -s $data/PG_VERSION ]]; then
     rm -rf "$data"
     mkdir -p "$data"
-    [[ $(id -u) -eq 0 ]] && chown postgres: "$data"
+    if [[ $(id -u) -eq 0 ]]; then chown postgres: "$data"; fi
     chmod 700 "$data"
     as_pg "$bin/initdb" -D "$data" -U "$PG_USER" --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
       || as_pg "$bin/initdb" -D "$data" -U "$PG_USER" --auth=trust --encoding=UTF8 --no-locale >"$DIR/initdb.log" 2>&1 \

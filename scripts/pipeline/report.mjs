@@ -55,7 +55,16 @@ function presetReport(p) {
         })
     : [];
   const build = readJson(join(dir, 'build.json'));
-  const history = readJson(join(dir, 'history.json')) ?? [];
+  // podman: one JSON array (size in bytes); docker: JSON lines (Size in bytes with --human=false).
+  let history = readJson(join(dir, 'history.json'));
+  if (!history && existsSync(join(dir, 'history.jsonl'))) {
+    history = readFileSync(join(dir, 'history.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .map((h) => ({ size: Number(h.Size) || 0, CreatedBy: h.CreatedBy }));
+  }
+  history ??= [];
   const run = readJson(join(dir, 'run.json'));
   const drain = readJson(join(dir, 'drain.json'));
   return {
