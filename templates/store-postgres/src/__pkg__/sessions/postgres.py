@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from .base import Message, SessionStore
-from .migrate import migrate
+from .migrations import migrate
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,9 @@ class PostgresSessionStore(SessionStore):
 
     async def incr(self, key: str, amount: int, ttl_seconds: int) -> int:
         async with self.pool.connection() as conn:
-            cursor = await conn.execute(INCR_SQL, {"key": key, "amount": amount, "ttl": ttl_seconds})
+            cursor = await conn.execute(
+                INCR_SQL, {"key": key, "amount": amount, "ttl": ttl_seconds}
+            )
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 

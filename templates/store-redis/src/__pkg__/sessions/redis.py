@@ -14,7 +14,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .base import Message, SessionStore
 
@@ -84,7 +85,7 @@ class RedisSessionStore(SessionStore):
         return f"{self.prefix}session:{session_id}"
 
     async def load(self, session_id: str) -> list[Message]:
-        raw: list[Any] = await self.client.lrange(self._session_key(session_id), 0, -1)  # type: ignore[misc]
+        raw: list[Any] = await self.client.lrange(self._session_key(session_id), 0, -1)
         return [json.loads(item) for item in raw]
 
     async def append(self, session_id: str, messages: list[Message]) -> None:

@@ -5,6 +5,12 @@ Append new migrations; never edit one that has shipped.
 
 from __future__ import annotations
 
+import logging
+
+import psycopg
+
+logger = logging.getLogger(__name__)
+
 MIGRATIONS: list[tuple[int, str]] = [
     (
         1,
@@ -25,3 +31,30 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
 ]
+
+LOCK_ID = 0x6167656E74  # "agent"
+
+
+async def migrate(conn: psycopg.AsyncConnection[object]) -> list[int]:
+    """Apply pending migrations on ``conn``; returns the versions applied."""
+    applied: list[int] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS agent_schema_migrations ("
+            " version INTEGER PRIMARY KEY,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        cursor = await conn.execute("SELECT version FROM agent_schema_migrations")
+        done = {int(row[0]) for row in await cursor.fetchall()}  # type: ignore[index]
+        for version, sql in MIGRATIONS:
+            if version in done:
+                continue
+            await conn.execute(sql)
+            await conn.execute(
+                "INSERT INTO agent_schema_migrations (version) VALUES (%s)", (version,)
+            )
+            applied.append(version)
+    if applied:
+        logger.info("database migrated", extra={"versions": applied})
+    return applied
