@@ -1,25 +1,17 @@
-"""Observability, Prometheus stack: the contract's metrics, scraped from /metrics.
+"""Observability, minimal stack: JSON logs only; metrics are no-ops and /metrics is 404.
 
-With several workers the metrics are aggregated across processes with
-prometheus_client's multiprocess mode: ``prepare_process_tree()`` (in the
-supervisor, before any worker starts) creates and cleans
-PROMETHEUS_MULTIPROC_DIR under the temp dir (a tmpfs in the container).
-prometheus_client is imported lazily so that variable is set before it loads.
+Same interface as the prometheus and otel implementations (docs: SERVICE-LAYOUT.md
+in the generator, "The observability interface").
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..asgi import ASGIApp, Message, Receive, Scope, Send
+    from ..asgi import ASGIApp
 
 __all__ = [
     "LlmCallRecorder",
@@ -35,15 +27,6 @@ __all__ = [
     "shutdown",
     "tool_call",
 ]
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-
-def _get_metrics() -> Any:
-    from . import _metrics  # noqa: PLC0415 (lazy: PROMETHEUS_MULTIPROC_DIR first)
-
-    return _metrics
 
 
 class LlmCallRecorder:
@@ -69,120 +52,43 @@ class ToolCallRecorder:
         self.status = status
 
 
-def default_multiproc_dir() -> Path:
-    return Path(tempfile.gettempdir()) / "my_agent-prometheus"
-
-
 def prepare_process_tree(settings: Any) -> None:
-    """Create (or empty) the multiprocess directory and export it to the workers."""
-    directory = Path(os.environ.get(MULTIPROC_ENV) or default_multiproc_dir())
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True, mode=0o700)
-    os.environ[MULTIPROC_ENV] = str(directory)
+    return None
 
 
 def setup(settings: Any) -> None:
-    _get_metrics()
+    return None
 
 
 def shutdown() -> None:
     return None
 
 
-def metrics_app() -> ASGIApp | None:
-    from prometheus_client import (  # noqa: PLC0415 (lazy, see above)
-        REGISTRY,
-        CollectorRegistry,
-        make_asgi_app,
-    )
-    from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
-
-    if os.environ.get(MULTIPROC_ENV):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        app: ASGIApp = make_asgi_app(registry)
-    else:
-        app = make_asgi_app(REGISTRY)
+def instrument_app(app: ASGIApp, settings: Any) -> ASGIApp:
     return app
+
+
+def metrics_app() -> ASGIApp | None:
+    return None
 
 
 def current_trace_ids() -> tuple[str, str] | None:
     return None
 
 
-class _Instrumented:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        metrics = _get_metrics()
-        state = scope.setdefault("state", {})
-        started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        metrics.ACTIVE_REQUESTS.inc()
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            metrics.ACTIVE_REQUESTS.dec()
-            route = str(state.get("route_template") or "unmatched")
-            method = str(scope.get("method", "GET")).upper()
-            method = method if method in KNOWN_METHODS else "other"
-            metrics.REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-            metrics.REQUEST_DURATION.labels(route=route, method=method).observe(
-                time.perf_counter() - started
-            )
-
-
-def instrument_app(app: ASGIApp, settings: Any) -> ASGIApp:
-    return _Instrumented(app)
-
-
 @contextmanager
 def llm_call(model: str) -> Iterator[LlmCallRecorder]:
-    metrics = _get_metrics()
-    recorder = LlmCallRecorder(model)
-    started = time.perf_counter()
-    try:
-        yield recorder
-    except BaseException:
-        recorder.set_status("error")
-        raise
-    finally:
-        metrics.LLM_CALLS.labels(model=model, status=recorder.status).inc()
-        metrics.LLM_CALL_DURATION.labels(model=model).observe(time.perf_counter() - started)
+    yield LlmCallRecorder(model)
 
 
 @contextmanager
 def tool_call(name: str) -> Iterator[ToolCallRecorder]:
-    metrics = _get_metrics()
-    recorder = ToolCallRecorder(name)
-    try:
-        yield recorder
-    except BaseException:
-        recorder.set_status("error")
-        raise
-    finally:
-        metrics.TOOL_CALLS.labels(tool=name, status=recorder.status).inc()
+    yield ToolCallRecorder(name)
 
 
 def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
-    metrics = _get_metrics()
-    if input_tokens:
-        metrics.TOKENS.labels(model=model, type="input").inc(input_tokens)
-    if output_tokens:
-        metrics.TOKENS.labels(model=model, type="output").inc(output_tokens)
+    return None
 
 
 def set_budget_ratio(ratio: float) -> None:
-    _get_metrics().BUDGET_RATIO.set(ratio)
+    return None
