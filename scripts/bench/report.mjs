@@ -1,1 +1,337 @@
-export function writeReports() {}
+// BENCHMARKS.md and the README's "## Benchmarks" section, regenerated from
+// bench/results.json (npm run bench; `npm run bench -- --report` alone).
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './lib.mjs';
+
+const MB = 1e6;
+const fmtMB = (b) => (typeof b === 'number' ? `${(b / MB).toFixed(1)} MB` : 'n/a');
+const fmtMs = (x) => (typeof x === 'number' ? `${Math.round(x)} ms` : 'n/a');
+const fmtS = (x) => (typeof x === 'number' ? `${x.toFixed(1)} s` : 'n/a');
+const fmtX = (x) => (typeof x === 'number' ? `${x.toFixed(2)}×` : 'n/a');
+const fmtN = (x) => (typeof x === 'number' ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const fmtPct = (x) => (typeof x === 'number' ? `${x.toFixed(1)} %` : 'n/a');
+const pass = (ok) => (ok === null || ok === undefined ? 'n/a' : ok ? '**pass**' : '**FAIL**');
+const code = (s) => '`' + String(s).replace(/`/g, "'") + '`';
+
+/** Every target of the issues, evaluated from the results (null: not measured). */
+export function targets(results) {
+  const G = results.groups?.generator;
+  const I = results.groups?.image;
+  const S = results.groups?.service;
+  const ours = G?.tools?.['create-agent-service'];
+  const t = [];
+  const gen = ours?.generate?.medianMs;
+  const t3 = G?.tools?.['create-t3-app']?.generate?.medianMs;
+  const r = typeof gen === 'number' && typeof t3 === 'number' ? t3 / gen : null;
+  t.push({
+    id: 'generate-vs-t3',
+    what: 'non-interactive generation ≥ 2× faster than create-t3-app',
+    measured: r === null ? 'n/a' : `${r.toFixed(2)}× (${fmtMs(gen)} vs ${fmtMs(t3)})`,
+    ok: r === null ? null : r >= 2,
+  });
+  const fp = ours?.firstPrompt?.medianMs;
+  t.push({ id: 'first-prompt', what: 'time to first prompt ≤ 150 ms', measured: fmtMs(fp), ok: typeof fp === 'number' ? fp <= 150 : null });
+  t.push({ id: 'generate', what: 'non-interactive generation of the default preset ≤ 400 ms (median)', measured: fmtMs(gen), ok: typeof gen === 'number' ? gen <= 400 : null });
+  const inst = ours?.install?.bytes;
+  t.push({ id: 'install-size', what: 'installed size of the published package with its dependencies ≤ 10 MB', measured: fmtMB(inst), ok: typeof inst === 'number' ? inst <= 10 * MB : null });
+  const b = I?.builds?.generated;
+  t.push({
+    id: 'layers-over-base',
+    what: 'service layers ≤ 80 MB over the base image',
+    measured: fmtMB(b?.layersOverBaseBytes),
+    ok: typeof b?.layersOverBaseBytes === 'number' ? b.layersOverBaseBytes <= 80 * MB : null,
+  });
+  t.push({
+    id: 'warm-rebuild',
+    what: 'rebuild after a one-line code change ≤ 20 % of the cold build (dependency layer cached)',
+    measured:
+      typeof b?.warmOverCold === 'number'
+        ? `${(b.warmOverCold * 100).toFixed(0)} % (${fmtS(b.warmRebuildSeconds)} / ${fmtS(b.coldBuildSeconds)}; dependency layer ${b.dependencyLayerCachedOnRebuild ? 'cached' : 'NOT cached'})`
+        : 'n/a',
+    ok: typeof b?.warmOverCold === 'number' ? b.warmOverCold <= 0.2 && b.dependencyLayerCachedOnRebuild === true : null,
+  });
+  for (const [obs, limit] of [
+    ['prometheus', 10],
+    ['otel', 20],
+  ]) {
+    for (const fw of Object.keys(S?.observabilityCost ?? {})) {
+      const c = S.observabilityCost[fw]?.chat?.[obs]?.throughputCostPct;
+      t.push({
+        id: `${obs}-cost-${fw}`,
+        what: `${obs} stack costs ≤ ${limit} % of /v1/chat throughput against minimal (${fw})`,
+        measured: fmtPct(c),
+        ok: typeof c === 'number' ? c <= limit : null,
+      });
+    }
+  }
+  return t;
+}
+
+function machineLine(m) {
+  if (!m) return 'unknown machine';
+  return `${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalGB} GB RAM, ${m.kernel}; Node ${m.node}, ${m.python}, ${m.uv}, ${m.podman}, ${m.wrk?.split(' Copyright')[0]}, ${m.hyperfine}`;
+}
+
+function groupHeader(g, name) {
+  if (!g) return [`_Not measured yet: ${code(`npm run bench -- --only ${name}`)}._`, ''];
+  const lines = [
+    `Measured ${g.date}${g.quick ? ' (**quick smoke run**: fewer samples, short loads)' : ''} in ${g.seconds} s, load average at start ${g.loadAverageAtStart?.join(' / ')}. Reproduce: ${code(g.command)}.`,
+    '',
+  ];
+  if (g.error) lines.push(`**This group failed:** ${g.error.split('\n')[0]}`, '');
+  return lines;
+}
+
+function generatorSection(G) {
+  const out = ['## Generator', '', ...groupHeader(G, 'generator')];
+  if (!G || !G.tools) return out;
+  const ours = G.tools['create-agent-service'];
+  out.push(
+    `Time to first prompt and non-interactive generation are medians of ${G.promptRuns} and ${G.runs} fresh processes. Ratios are anchor ÷ create-agent-service (above 1: create-agent-service is faster or smaller).`,
+    '',
+    '| tool | version | first prompt | generation | files | installed size | packages | first prompt ratio | generation ratio | size ratio |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const [id, t] of Object.entries(G.tools)) {
+    if (t.error) {
+      out.push(`| ${id} | | failed: ${t.error.split('\n')[0].replace(/\|/g, '/')} | | | | | | | |`);
+      continue;
+    }
+    const r = G.ratios?.[id];
+    const cell = (x) => (x?.error ? `failed (${x.error.split('\n')[0].slice(0, 80).replace(/\|/g, '/')})` : null);
+    out.push(
+      `| ${id === 'create-agent-service' ? '**create-agent-service**' : id} | ${t.version ?? ''} | ${cell(t.firstPrompt) ?? fmtMs(t.firstPrompt?.medianMs)} | ${cell(t.generate) ?? fmtMs(t.generate?.medianMs)} | ${t.generate?.files ?? ''} | ${fmtMB(t.install?.bytes)} | ${t.install?.packages ?? ''} | ${r ? fmtX(r.firstPrompt) : '1'} | ${r ? fmtX(r.generate) : '1'} | ${r ? fmtX(r.installBytes) : '1'} |`,
+    );
+  }
+  out.push('', 'What each tool generated, and the commands (each run from an empty directory):', '');
+  for (const [id, t] of Object.entries(G.tools)) {
+    if (t.error) continue;
+    out.push(`- **${id}** ${t.version ?? ''}: ${t.preset}.`);
+    if (t.firstPrompt?.command) out.push(`  - first prompt: ${code(t.firstPrompt.command)}`);
+    if (t.generate?.command) out.push(`  - generation: ${code(t.generate.command)}`);
+    if (t.install?.command) out.push(`  - installed size: ${code(t.install.command)}`);
+  }
+  if (ours?.install?.tarballBytes) out.push('', `create-agent-service's tarball: ${fmtMB(ours.install.tarballBytes)} packed, ${fmtMB(ours.install.unpackedBytes)} unpacked; no runtime dependencies (one esbuild bundle).`);
+  if (G.notes?.length) out.push('', ...G.notes.map((n) => `- ${n}`));
+  out.push('');
+  return out;
+}
+
+function imageSection(I) {
+  const out = ['## Image', '', ...groupHeader(I, 'image')];
+  if (!I || !I.builds) return out;
+  const g = I.builds.generated;
+  const n = I.builds.naive;
+  out.push(
+    `The default preset's app, built twice with ${I.engine} from the same local base images (${code(I.baseImages.PYTHON_IMAGE)}, ${fmtMB(I.baseBytes)}; ${code(I.baseImages.UV_IMAGE)}): with its generated Dockerfile, and with the naive one (${code('scripts/bench/naive.Dockerfile')}). Ratios are naive ÷ generated.`,
+    '',
+    '| | generated | naive | ratio |',
+    '| --- | ---: | ---: | ---: |',
+    `| image size | ${fmtMB(g?.imageBytes)} | ${fmtMB(n?.imageBytes)} | ${fmtX(I.ratios?.imageBytes)} |`,
+    `| layers over the base | ${fmtMB(g?.layersOverBaseBytes)} | ${fmtMB(n?.layersOverBaseBytes)} | ${fmtX(I.ratios?.layersOverBaseBytes)} |`,
+    `| cold build | ${fmtS(g?.coldBuildSeconds)} | ${fmtS(n?.coldBuildSeconds)} | ${fmtX(I.ratios?.coldBuild)} |`,
+    `| rebuild after a one-line code change | ${fmtS(g?.warmRebuildSeconds)} | ${fmtS(n?.warmRebuildSeconds)} | ${fmtX(I.ratios?.warmRebuild)} |`,
+    `| rebuild ÷ cold | ${g ? (g.warmOverCold * 100).toFixed(0) + ' %' : 'n/a'} | ${n ? (n.warmOverCold * 100).toFixed(0) + ' %' : 'n/a'} | |`,
+    `| dependency layer cached on rebuild | ${g?.dependencyLayerCachedOnRebuild ? 'yes' : 'no'} | ${n?.dependencyLayerCachedOnRebuild ? 'yes' : 'no'} | |`,
+    `| build steps cached on rebuild | ${g ? `${g.rebuildSteps.cached} of ${g.rebuildSteps.total}` : ''} | ${n ? `${n.rebuildSteps.cached} of ${n.rebuildSteps.total}` : ''} | |`,
+    '',
+    `Samples (s): generated cold ${g?.coldBuildSamples?.join(', ')}, rebuild ${g?.warmRebuildSamples?.join(', ')}; naive cold ${n?.coldBuildSamples?.join(', ')}, rebuild ${n?.warmRebuildSamples?.join(', ')}.`,
+    '',
+    'Layers over the base:',
+    '',
+  );
+  for (const [id, b] of Object.entries(I.builds)) {
+    for (const l of b.layersOverBase ?? []) out.push(`- ${id}: ${fmtMB(l.bytes)} ${code(l.createdBy)}`);
+  }
+  out.push('', 'Commands:', '');
+  for (const [id, b] of Object.entries(I.builds)) {
+    out.push(`- ${id}, ${b.dockerfile}:`, `  - cold: ${code(b.commands.cold)}`, `  - rebuild: ${code(b.commands.warm)}`, `  - size: ${code(b.commands.size)}`);
+  }
+  if (I.notes?.length) out.push('', ...I.notes.map((x) => `- ${x}`));
+  out.push('');
+  return out;
+}
+
+function serviceSection(S) {
+  const out = ['## Service', '', ...groupHeader(S, 'service')];
+  if (!S || !S.scenarios) return out;
+  const st = S.settings;
+  out.push(
+    `Load: ${code(st.load)}, ${st.rounds} round(s), ${st.warmupSeconds} s warm-up per endpoint and process. Services: ${st.workers} worker, ${st.python}. ${st.serviceEnv}. /v1/chat body ${code(st.chatBody)} (a fresh session each request; the fake model answers at once unless said otherwise).`,
+    '',
+    `- prometheus: ${st.prometheus}.`,
+    `- otel: ${st.otel}.`,
+    `- bare FastAPI (${code('hello')}): ${code('scripts/bench/hello_app.py')}, the same uvicorn settings, no middleware, no logging.`,
+    `- naive (${code('naive')}): ${code('scripts/bench/naive_app.py')}, the seeds' sample chat endpoint: an async handler calling ${code('time.sleep')}.`,
+    '',
+  );
+  const label = (id) => {
+    const c = S.configs?.[id];
+    if (!c) return id;
+    if (c.kind === 'baseline') return id === 'hello' ? 'bare FastAPI' : 'naive (time.sleep)';
+    return `${c.framework} + ${c.observability}`;
+  };
+  const table = (scenario, title, extraCols) => {
+    const rows = S.scenarios[scenario] ?? {};
+    if (!Object.keys(rows).length) return;
+    out.push(`### ${title}`, '', `| service | req/s | p50 | p99 | ${extraCols.map((c) => c.title).join(' | ')} | non-2xx / socket errors |`, `| --- | ---: | ---: | ---: | ${extraCols.map(() => '---:').join(' | ')} | ---: |`);
+    for (const [id, v] of Object.entries(rows)) {
+      out.push(`| ${label(id)} | ${fmtN(v.rps)} | ${v.p50ms} ms | ${v.p99ms} ms | ${extraCols.map((c) => c.value(id, v) ?? '').join(' | ')} | ${v.non2xx} / ${v.socketErrors} |`);
+    }
+    out.push('');
+  };
+  const vsMinimal = (scenario) => ({
+    title: 'throughput vs minimal',
+    value: (id) => {
+      const c = S.configs?.[id];
+      if (!c || c.kind !== 'generated') return '';
+      const base = S.scenarios[scenario]?.[`${c.framework}-minimal`]?.rps;
+      const v = S.scenarios[scenario]?.[id]?.rps;
+      return base && v ? `${((v / base - 1) * 100).toFixed(1)} %` : '';
+    },
+  });
+  const vsHello = (scenario) => ({
+    title: 'throughput vs bare FastAPI',
+    value: (id) => {
+      const h = S.scenarios[scenario]?.hello?.rps;
+      const v = S.scenarios[scenario]?.[id]?.rps;
+      return h && v && id !== 'hello' ? fmtX(v / h) : '';
+    },
+  });
+  table('health', 'GET /health', [vsMinimal('health'), vsHello('health')]);
+  table('chat', 'POST /v1/chat (fake model, no latency)', [vsMinimal('chat'), vsHello('chat')]);
+  table('chatSlowModel', `POST /v1/chat with a ${st.fakeModelLatencyMs.chatSlowModel} ms model`, [vsHello('chatSlowModel')]);
+  if (S.vsNaive)
+    out.push(
+      `Against the naive endpoint, with the same ${st.fakeModelLatencyMs.chatSlowModel} ms model: the generated service (default preset) serves **${S.vsNaive.throughput}×** the throughput with a **${S.vsNaive.p99}×** lower p99 (the ceiling for ${st.load.match(/-c(\d+)/)?.[1]} connections is ${S.vsNaive.idealRps} req/s).`,
+      '',
+    );
+  const oc = S.observabilityCost ?? {};
+  if (Object.keys(oc).length) {
+    out.push('### Observability cost (throughput lost against minimal; p99 ratio)', '', '| framework | endpoint | prometheus | otel |', '| --- | --- | ---: | ---: |');
+    for (const [fw, byScenario] of Object.entries(oc)) {
+      for (const [scenario, v] of Object.entries(byScenario)) {
+        const c = (o) => (v[o] ? `${fmtPct(v[o].throughputCostPct)} (p99 ${fmtX(v[o].p99Ratio)})` : 'n/a');
+        out.push(`| ${fw} | ${scenario === 'chat' ? '/v1/chat' : '/health'} | ${c('prometheus')} | ${c('otel')} |`);
+      }
+    }
+    out.push('');
+  }
+  const fwc = S.frameworks ?? {};
+  if (Object.keys(fwc).length) {
+    out.push('### Litestar against FastAPI (same observability, same workers)', '', '| observability | endpoint | throughput litestar ÷ fastapi | p99 litestar ÷ fastapi |', '| --- | --- | ---: | ---: |');
+    for (const [obs, byScenario] of Object.entries(fwc)) {
+      for (const [scenario, v] of Object.entries(byScenario)) out.push(`| ${obs} | ${scenario === 'chat' ? '/v1/chat' : '/health'} | ${fmtX(v.litestarOverFastapiThroughput)} | ${fmtX(v.litestarOverFastapiP99)} |`);
+    }
+    out.push('');
+  }
+  if (Object.keys(S.skipped ?? {}).length) {
+    out.push('### Skipped', '');
+    for (const [id, why] of Object.entries(S.skipped)) out.push(`- ${id}: ${why.split('\n')[0]}`);
+    out.push('');
+  }
+  if (S.otlpSink) {
+    const tr = S.otlpSink['/v1/traces'];
+    const me = S.otlpSink['/v1/metrics'];
+    out.push(`The OTLP sink received ${tr?.requests ?? 0} trace exports (${fmtMB(tr?.bytes ?? 0)}) and ${me?.requests ?? 0} metric exports during the otel runs.`, '');
+  }
+  out.push('Commands (one process per configuration, started from its generated project):', '');
+  for (const [id, c] of Object.entries(S.configs ?? {})) out.push(`- ${label(id)}: ${code(c.command)}`);
+  out.push(`- load: ${code(`BENCH_METHOD=POST BENCH_BODY='${st.chatBody}' ${st.load.split(' (')[0]} http://127.0.0.1:<port>/v1/chat`)} (GET /health: no BENCH_* variables)`);
+  if (S.notes?.length) out.push('', ...S.notes.map((x) => `- ${x}`));
+  out.push('');
+  return out;
+}
+
+export function renderBenchmarks(results) {
+  const m = results.machine;
+  const out = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by `npm run bench` from bench/results.json; do not edit by hand (`npm run bench -- --report` regenerates it). -->',
+    '',
+    `Everything here is measured on one machine, side by side in one run, by ${code('npm run bench')} (${code('scripts/bench.mjs')}); the raw figures are in ${code('bench/results.json')}. Absolute times on a shared 2-core machine are noisy: read the ratios.`,
+    '',
+    `Machine: ${machineLine(m)}.`,
+    '',
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service')}; ${code('--quick')} for a short smoke run.`,
+    '',
+    '## Targets',
+    '',
+    '| target | measured | result |',
+    '| --- | --- | --- |',
+    ...targets(results).map((t) => `| ${t.what} | ${t.measured} | ${pass(t.ok)} |`),
+    '',
+    ...generatorSection(results.groups?.generator),
+    ...imageSection(results.groups?.image),
+    ...serviceSection(results.groups?.service),
+  ];
+  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}
+
+export function renderReadmeSection(results) {
+  const G = results.groups?.generator;
+  const I = results.groups?.image;
+  const S = results.groups?.service;
+  const ours = G?.tools?.['create-agent-service'];
+  const lines = [
+    `Measured by ${code('npm run bench')} on a ${results.machine?.nproc ?? '?'}-core machine, side by side with the anchors in one run; the details, every command and the raw figures are in [BENCHMARKS.md](BENCHMARKS.md) (${code('bench/results.json')}).`,
+    '',
+    '| | create-agent-service | compared with |',
+    '| --- | ---: | --- |',
+  ];
+  if (ours && !ours.error) {
+    const anchors = ['create-vite', 'create-t3-app', 'fastapi_template'].filter((a) => G.tools[a] && !G.tools[a].error);
+    const list = (key) => anchors.map((a) => `${a} ${key === 'install' ? fmtMB(G.tools[a].install?.bytes) : fmtMs(G.tools[a][key]?.medianMs)}`).join(', ');
+    lines.push(`| time to first prompt | ${fmtMs(ours.firstPrompt?.medianMs)} | ${list('firstPrompt')} |`);
+    lines.push(`| generation, default preset (median) | ${fmtMs(ours.generate?.medianMs)} | ${list('generate')} |`);
+    lines.push(`| installed size (package + dependencies) | ${fmtMB(ours.install?.bytes)} | ${list('install')} |`);
+  }
+  const g = I?.builds?.generated;
+  const n = I?.builds?.naive;
+  if (g && n) {
+    lines.push(`| image layers over the base | ${fmtMB(g.layersOverBaseBytes)} | naive Dockerfile ${fmtMB(n.layersOverBaseBytes)} |`);
+    lines.push(`| cold build / rebuild after a code change | ${fmtS(g.coldBuildSeconds)} / ${fmtS(g.warmRebuildSeconds)} | naive ${fmtS(n.coldBuildSeconds)} / ${fmtS(n.warmRebuildSeconds)} |`);
+  }
+  const c = S?.scenarios?.chat;
+  if (c?.['fastapi-minimal']) {
+    const cost = S.observabilityCost?.fastapi?.chat;
+    lines.push(
+      `| /v1/chat req/s, FastAPI: minimal / prometheus / otel | ${fmtN(c['fastapi-minimal']?.rps)} / ${fmtN(c['fastapi-prometheus']?.rps)} / ${fmtN(c['fastapi-otel']?.rps)} | bare FastAPI ${fmtN(c.hello?.rps)}; prometheus costs ${fmtPct(cost?.prometheus?.throughputCostPct)}, otel ${fmtPct(cost?.otel?.throughputCostPct)} |`,
+    );
+    if (c['litestar-minimal'])
+      lines.push(`| /v1/chat req/s, Litestar: minimal / prometheus / otel | ${fmtN(c['litestar-minimal']?.rps)} / ${fmtN(c['litestar-prometheus']?.rps)} / ${fmtN(c['litestar-otel']?.rps)} | |`);
+  }
+  if (S?.vsNaive) {
+    const slow = S.scenarios.chatSlowModel;
+    lines.push(
+      `| /v1/chat with a ${S.settings.fakeModelLatencyMs.chatSlowModel} ms model: req/s, p99 | ${fmtN(slow['fastapi-prometheus']?.rps)}, ${Math.round(slow['fastapi-prometheus']?.p99ms)} ms | naive time.sleep endpoint ${fmtN(slow.naive?.rps)}, ${Math.round(slow.naive?.p99ms)} ms |`,
+    );
+  }
+  const ts = targets(results).filter((t) => t.ok !== null);
+  lines.push('', `Targets: ${ts.filter((t) => t.ok).length} of ${ts.length} met${ts.some((t) => !t.ok) ? `; missed: ${ts.filter((t) => !t.ok).map((t) => `${t.what} (${t.measured.split(' (')[0]})`).join('; ')}` : ''}.`);
+  return lines.join('\n') + '\n';
+}
+
+/** Replace the body of the README's "## Benchmarks" section (up to the next "## " heading). */
+export function updateReadme(readmeText, body) {
+  const lines = readmeText.split('\n');
+  const start = lines.findIndex((l) => l.trim() === '## Benchmarks');
+  if (start < 0) return null;
+  let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
+  if (end < 0) end = lines.length;
+  const after = lines.slice(end);
+  const replaced = [...lines.slice(0, start + 1), '', ...body.trimEnd().split('\n'), ...(after.length ? ['', ...after] : [''])];
+  return replaced.join('\n');
+}
+
+export function writeReports(results, { outFile } = {}) {
+  fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), renderBenchmarks(results));
+  const readme = path.join(ROOT, 'README.md');
+  if (fs.existsSync(readme)) {
+    const updated = updateReadme(fs.readFileSync(readme, 'utf8'), renderReadmeSection(results));
+    if (updated !== null) fs.writeFileSync(readme, updated);
+  }
+  return outFile;
+}
