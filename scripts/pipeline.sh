@@ -416,6 +416,13 @@ stage_conformance() {
     test/conformance/variant.test.ts test/conformance/rate-limit.test.ts || rc=1
   grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  auth off, docs off, rate limit 8\/min: /'
   remove_container "$vname"
+  # Pass 3: a small daily token budget, spent until 429 budget_exceeded.
+  start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY" "TOKEN_BUDGET_DAILY=2000" >/dev/null || return 1
+  CONFORMANCE_BASE_URL=$(base_url_for "$VARIANT_PORT") CONFORMANCE_API_KEY=$API_KEY CONFORMANCE_TOKEN_BUDGET_DAILY=2000 \
+    run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
+    --outputFile.json="$(frag "$p")/conformance-budget.json" test/conformance/budget.test.ts || rc=1
+  grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  token budget 2000\/day: /'
+  remove_container "$vname"
   return $rc
 }
 

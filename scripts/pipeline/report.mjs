@@ -89,6 +89,7 @@ function presetReport(p) {
     conformance: {
       auth_on: vitestCounts(join(dir, 'conformance.json')),
       auth_off_docs_off_rate_limited: vitestCounts(join(dir, 'conformance-variant.json')),
+      token_budget: vitestCounts(join(dir, 'conformance-budget.json')),
     },
     drain,
   };
@@ -126,13 +127,13 @@ for (const r of reports) {
   lines.push(`| ${r.preset} | ${a.framework ?? ''} | ${a.observability ?? ''} | ${a.store ?? ''} | ${cells.join(' | ')} |`);
 }
 lines.push('', '## Images', '');
-lines.push('| preset | image size | cold build | rebuild after a code change | time to healthy | conformance (auth on) | conformance (auth off, docs off, rate limit) | drain |');
-lines.push('| --- | ---: | ---: | ---: | ---: | --- | --- | --- |');
+lines.push('| preset | image size | cold build | rebuild after a code change | time to healthy | conformance (auth on) | conformance (auth off, docs off, rate limit) | token budget | drain |');
+lines.push('| --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- |');
 for (const r of reports) {
   if (!r.image && !r.conformance?.auth_on && !r.drain) continue;
   const c = (x) => (x ? `${x.passed} passed, ${x.failed} failed, ${x.skipped} skipped` : '–');
   const d = r.drain ? `${r.drain.passed ? 'ok' : 'FAIL'}: ${r.drain.in_flight_at_signal ?? '?'} in flight, exit ${r.drain.exit_code} after ${r.drain.exit_after_s} s` : '–';
-  lines.push(`| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${d} |`);
+  lines.push(`| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${d} |`);
 }
 for (const r of reports) {
   if (!r.image?.layers?.length) continue;

@@ -50,6 +50,8 @@ export const config = {
   maxMessageChars: int('CONFORMANCE_MAX_MESSAGE_CHARS', 8000),
   /** RATE_LIMIT_PER_MINUTE the service runs with (0 = off: the 429 test is skipped). */
   rateLimitPerMinute: int('CONFORMANCE_RATE_LIMIT_PER_MINUTE', 0),
+  /** TOKEN_BUDGET_DAILY the service runs with (0 = unlimited: the budget test is skipped). */
+  tokenBudgetDaily: int('CONFORMANCE_TOKEN_BUDGET_DAILY', 0),
   /** Whether /docs is expected on. */
   docs: onOff('CONFORMANCE_DOCS', true),
   /** The built-in fake model answers (no LLM_BASE_URL/LLM_API_KEY): enables tool-call checks. */
