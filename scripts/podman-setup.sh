@@ -13,7 +13,9 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 need=()
-for pkg in podman runc debootstrap uidmap slirp4netns fuse-overlayfs; do
+# netavark + iptables: port publishing (only Recommended/Suggested by podman, and we
+# install without recommends); catatonit: --init.
+for pkg in podman runc debootstrap uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables catatonit; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if ((${#need[@]})); then
