@@ -160,6 +160,7 @@ export async function imageGroup({ work, quick }) {
   result.notes.push(
     'Sizes are podman\'s (bytes of the uncompressed layers); "over base" is the sum of the layers above the base image.',
     '"Cold" is `--no-cache` with empty cache mounts: each cold build runs podman with a fresh TMPDIR, where buildah keeps the `RUN --mount=type=cache` directories, so the generated Dockerfile downloads every wheel like the naive one (nothing shared with other builds on this machine). The rebuild keeps the layer cache and the cache mounts the last cold build left. Cold builds: median of 2 (1 with --quick); rebuilds: median of 3 (1), each after a new one-line change to src/<pkg>/__init__.py.',
+    'What a rebuild after a code change still does with the generated Dockerfile: podman re-runs every step after the changed `COPY src` (the project install with its bytecode compilation, the copy of the whole virtual environment into the runtime stage, and a commit for each later metadata step); the dependency layer itself comes from the cache. With the naive one, `COPY . .` invalidates the dependency install: pip installs uv and uv downloads every wheel again.',
     'Both builds pull nothing: the base images are local (scripts/make-base-images.sh), wheels come from PyPI through the network.',
   );
   if (quick) result.notes.push('Quick run: the builds are the same as a full run.');

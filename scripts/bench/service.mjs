@@ -155,7 +155,13 @@ export async function serviceGroup({ work, quick }) {
         observability: obs,
         cwd: dir,
         cmd: [uv, 'run', '--no-sync', 'python', '-m', PKG],
-        display: `cd ${NAME} && uv sync --frozen --no-dev && HOST=127.0.0.1 PORT=<port> WORKERS=${WORKERS} uv run --no-sync python -m ${PKG}`,
+        display: `node bin/create-agent-service.js ${NAME} --yes --no-git --no-install --framework ${fw} --observability ${obs} && cd ${NAME} && UV_PYTHON=3.11 uv sync --frozen --no-dev && ${
+          obs === 'prometheus'
+            ? 'PROMETHEUS_MULTIPROC_DIR=$(mktemp -d) '
+            : obs === 'otel'
+              ? `$(grep ^OTEL_ .env.example) OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${SINK_PORT} `
+              : ''
+        }HOST=127.0.0.1 PORT=<port> WORKERS=${WORKERS} uv run --no-sync python -m ${PKG}`,
         env,
       });
     }
