@@ -168,6 +168,8 @@ run_logged() {
 image_exists() { $ENGINE image inspect "$1" >/dev/null 2>&1; }
 container_running() { [[ $($ENGINE inspect -f '{{.State.Running}}' "$1" 2>/dev/null) == true ]]; }
 remove_container() { $ENGINE rm -f -t 0 "$1" >/dev/null 2>&1 || $ENGINE rm -f "$1" >/dev/null 2>&1 || true; }
+# save_logs PRESET NAME: keep a container's own log next to the stage logs.
+save_logs() { $ENGINE logs "$2" >"$OUT/logs/$1/container-$2.log" 2>&1 || true; }
 
 # start_container PRESET NAME HOSTPORT LOG [ENV=VALUE...]: run the image hardened
 # (exactly as the Kubernetes manifest does), wait for its HEALTHCHECK; prints the
@@ -406,6 +408,7 @@ stage_conformance() {
     run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
     --outputFile.json="$(frag "$p")/conformance.json" || rc=1
   grep -E 'Test Files|Tests |fuzz seed' "$log" | tail -n 3 | sed 's/^/  auth on: /'
+  save_logs "$p" "$name"
   ((keep)) || remove_container "$name"
   # Pass 2: auth off, docs off, a rate limit: only the files that test those.
   local vname="cas-$p-variant"
@@ -415,6 +418,7 @@ stage_conformance() {
     --outputFile.json="$(frag "$p")/conformance-variant.json" \
     test/conformance/variant.test.ts test/conformance/rate-limit.test.ts || rc=1
   grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  auth off, docs off, rate limit 8\/min: /'
+  save_logs "$p" "$vname"
   remove_container "$vname"
   # Pass 3: a small daily token budget, spent until 429 budget_exceeded.
   start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY" "TOKEN_BUDGET_DAILY=2000" >/dev/null || return 1
@@ -422,6 +426,7 @@ stage_conformance() {
     run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
     --outputFile.json="$(frag "$p")/conformance-budget.json" test/conformance/budget.test.ts || rc=1
   grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  token budget 2000\/day: /'
+  $ENGINE logs "$vname" >"$OUT/logs/$p/container-$vname-budget.log" 2>&1 || true
   remove_container "$vname"
   return $rc
 }
@@ -437,6 +442,7 @@ stage_drain() {
     DRAIN_SHUTDOWN_TIMEOUT=$DRAIN_SHUTDOWN_TIMEOUT DRAIN_REPORT="$(frag "$p")/drain.json" \
     run_logged "$log" npx tsx test/drain/drain.ts || rc=1
   grep -E '^(PASS|FAIL) |passed, ' "$log" | sed 's/^/  /'
+  save_logs "$p" "$name"
   if ((rc)); then
     echo "  --- container log (last lines) ---"
     $ENGINE logs "$name" 2>&1 | tail -n 30 | sed 's/^/  | /'

@@ -46,10 +46,21 @@ describe('POST /v1/chat', () => {
     expect(again.json.session_id).toBe(sid);
   });
 
-  it('handles non-ASCII text', async () => {
-    const res = await chat({ message: 'héllo wörld — 你好 👋 \u0000 tab\tnewline\n' });
+  it('handles non-ASCII text and control characters', async () => {
+    const res = await chat({ message: 'héllo wörld — 你好 👋 tab\tnewline\n\u0007' });
     expect(res.status, res.text).toBe(200);
     expectChatShape(res.json);
+  });
+
+  it('handles a NUL character in the message (200, or 422 if the service refuses it; never 500)', async () => {
+    const res = await chat({ message: 'before \u0000 after' });
+    expect([200, 422], res.text).toContain(res.status);
+    if (res.status === 200) expectChatShape(res.json);
+    // The session must still work afterwards.
+    if (res.status === 200) {
+      const again = await chat({ message: 'next turn', session_id: res.json.session_id });
+      expect(again.status, again.text).toBe(200);
+    }
   });
 
   it.runIf(config.fakeModel)('"what is 6*7" makes the fake model call the calculator tool', async () => {

@@ -215,7 +215,7 @@ async function main(): Promise<number> {
 
   // 6. the process exits 0 within SHUTDOWN_TIMEOUT.
   const exit = await exitWait;
-  const within = exit.afterMs <= shutdownTimeout * 1000 + 2000; // +2 s for the engine's own teardown
+  const within = exit.afterMs <= shutdownTimeout * 1000 + 1000; // +1 s for the engine's own teardown
   check(
     `exits 0 within SHUTDOWN_TIMEOUT (${shutdownTimeout} s)`,
     exit.code === 0 && within,
