@@ -191,6 +191,20 @@ describe('observability=prometheus', () => {
   });
 });
 
+describe('observability=prometheus, k8s', () => {
+  it('ships an opt-in ServiceMonitor kustomize component only with k8s=kustomize', () => {
+    const withK8s = render({ ...base, k8s: 'kustomize', observability: 'prometheus' } as never, { templatesDir: join(root, 'templates'), generatorVersion: '0.0.0-test' });
+    const component = text(withK8s, 'deploy/k8s/components/servicemonitor/kustomization.yaml');
+    expect(component).toMatch(/kind: Component\n\nresources:\n {2}- servicemonitor\.yaml/);
+    const sm = text(withK8s, 'deploy/k8s/components/servicemonitor/servicemonitor.yaml');
+    expect(sm).toMatch(/kind: ServiceMonitor[\s\S]*matchLabels:\n {6}app\.kubernetes\.io\/name: obs-check\n {2}endpoints:\n {4}- port: http\n {6}path: \/metrics/);
+    // the Service it selects has that port name
+    expect(text(withK8s, 'deploy/k8s/base/service.yaml')).toMatch(/- name: http/);
+    const without = renderPreset('prometheus');
+    expect([...without.keys()].filter((p) => p.startsWith('deploy/k8s'))).toEqual([]);
+  });
+});
+
 describe('observability=otel', () => {
   let tree: RenderedTree;
   const dir = join(work, 'otel');
