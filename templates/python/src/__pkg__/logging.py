@@ -32,7 +32,9 @@ SECRET_KEYS = frozenset(
         "redis_url",
     }
 )
-PAYLOAD_KEYS = frozenset({"message", "prompt", "messages", "answer", "content", "arguments"})
+PAYLOAD_KEYS = frozenset(
+    {"message", "user_message", "prompt", "messages", "answer", "content", "arguments"}
+)
 
 # Attributes every LogRecord has; anything else came from ``extra=``.
 _RESERVED = frozenset(

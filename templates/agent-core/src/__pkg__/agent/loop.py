@@ -91,6 +91,18 @@ class Agent:
             raise UpstreamTimeout("the agent turn passed REQUEST_TIMEOUT") from exc
         finally:
             await self.budget.consume(turn.input_tokens + turn.output_tokens)
+        # user_message/answer are redacted in the logs unless LOG_PAYLOADS=true.
+        logger.info(
+            "turn finished",
+            extra={
+                "session_id": session_id,
+                "input_tokens": turn.input_tokens,
+                "output_tokens": turn.output_tokens,
+                "tool_calls": len(turn.tool_calls),
+                "user_message": request.message,
+                "answer": answer,
+            },
+        )
         return ChatResponse(
             answer=answer,
             session_id=session_id,
