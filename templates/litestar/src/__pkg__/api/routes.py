@@ -107,7 +107,9 @@ async def chat(data: ChatBody, request: Request[Any, Any, Any]) -> ChatResponse:
     guards=[guard],
     responses=ERROR_RESPONSES,
     tags=["agent"],
+    media_type="text/event-stream",
     description="Server-sent events: token, tool, then exactly one done or error.",
+    response_description="events: token, tool, then done or error",
 )
 async def chat_stream(data: ChatBody, request: Request[Any, Any, Any]) -> Stream:
     services = get_services(request.app)
