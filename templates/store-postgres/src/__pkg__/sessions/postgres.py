@@ -2,6 +2,8 @@
 
 Tables are created by the migrations in ``migrations/`` (run at start by
 ``connect()``, or by ``python -m <pkg>.sessions.migrate``), never at import.
+Expired counters and messages older than 30 days are deleted every
+``CLEANUP_EVERY`` counter updates (per process).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from .migrations import migrate
 
 logger = logging.getLogger(__name__)
 
+CLEANUP_EVERY = 500
+
 INCR_SQL = """
 INSERT INTO agent_counters (key, value, expires_at)
 VALUES (%(key)s, %(amount)s, now() + make_interval(secs => %(ttl)s))
@@ -27,6 +31,11 @@ ON CONFLICT (key) DO UPDATE SET
     expires_at = CASE WHEN agent_counters.expires_at <= now()
                       THEN EXCLUDED.expires_at ELSE agent_counters.expires_at END
 RETURNING value
+"""
+
+CLEANUP_SQL = """
+DELETE FROM agent_counters WHERE expires_at < now();
+DELETE FROM agent_session_messages WHERE created_at < now() - make_interval(days => 30);
 """
 
 TRIM_SQL = """
@@ -49,6 +58,7 @@ class PostgresSessionStore(SessionStore):
         self.min_size = min_size
         self.max_size = max_size
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._updates = 0
 
     @property
     def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
@@ -104,7 +114,14 @@ class PostgresSessionStore(SessionStore):
                 )
             await conn.execute(TRIM_SQL, {"sid": session_id, "keep": self.max_messages})
 
+    async def cleanup(self) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(CLEANUP_SQL)
+
     async def incr(self, key: str, amount: int, ttl_seconds: int) -> int:
+        self._updates += 1
+        if self._updates % CLEANUP_EVERY == 0:
+            await self.cleanup()
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
                 INCR_SQL, {"key": key, "amount": amount, "ttl": ttl_seconds}

@@ -101,9 +101,10 @@ class RedisSessionStore(SessionStore):
     async def incr(self, key: str, amount: int, ttl_seconds: int) -> int:
         full_key = f"{self.prefix}counter:{key}"
         async with self.client.pipeline(transaction=True) as pipe:
+            # The TTL is set when the counter is created, never extended.
+            pipe.set(full_key, 0, ex=ttl_seconds, nx=True)
             pipe.incrby(full_key, amount)
-            pipe.expire(full_key, ttl_seconds, nx=True)
-            value, _ = await pipe.execute()
+            _, value = await pipe.execute()
         return int(value)
 
     async def get_counter(self, key: str) -> int:

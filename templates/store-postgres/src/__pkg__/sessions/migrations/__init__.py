@@ -30,6 +30,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        CREATE INDEX IF NOT EXISTS agent_session_messages_created_idx
+            ON agent_session_messages (created_at);
+        CREATE INDEX IF NOT EXISTS agent_counters_expires_idx
+            ON agent_counters (expires_at);
+        """,
+    ),
 ]
 
 LOCK_ID = 0x6167656E74  # "agent"
