@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
@@ -17,6 +17,14 @@ class ChatRequest(BaseModel):
     message: Annotated[str, Field(min_length=1, description="the user's message")]
     session_id: Identifier | None = Field(default=None, description="continue this session")
     user_id: Identifier | None = Field(default=None, description="the end user, for your records")
+
+    @field_validator("message")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # NUL is not text, and stores such as Postgres refuse it: the same answer everywhere.
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class Usage(BaseModel):
