@@ -1,0 +1,123 @@
+"""The contract's endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from .. import __version__, lifecycle
+from ..agent.errors import ShuttingDown
+from ..agent.loop import encode_sse, stream_events
+from ..agent.schemas import ChatRequest, ChatResponse, ErrorResponse, HealthResponse, ReadyResponse
+from ..agent.security import authenticate
+from ..agent.service import Services
+from ..context import current_trace_id
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse}
+    for status in (400, 401, 413, 415, 422, 429, 500, 502, 503, 504)
+}
+
+router = APIRouter()
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def accepting_work() -> None:
+    if lifecycle.state.draining:
+        raise ShuttingDown()
+
+
+async def guard(
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """Drain check, then authentication, then the rate limit."""
+    accepting_work()
+    settings = services.settings
+    caller = request.client.host if request.client else "unknown"
+    if settings.auth_enabled:
+        caller = "key:" + authenticate(authorization, x_api_key, settings.api_keys)
+    await services.rate_limiter.hit(caller)
+
+
+@router.get("/health", response_model=HealthResponse, tags=["ops"])
+async def health() -> HealthResponse:
+    return HealthResponse(
+        status="ok", version=__version__, uptime_seconds=lifecycle.state.uptime_seconds()
+    )
+
+
+@router.get(
+    "/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}}, tags=["ops"]
+)
+async def ready(request: Request) -> JSONResponse:
+    services: Services | None = getattr(request.app.state, "services", None)
+    checks: dict[str, str] = {}
+    if services is not None:
+        try:
+            checks["session_store"] = "ok" if await services.store.ping() else "error"
+        except Exception:
+            checks["session_store"] = "error"
+    if lifecycle.state.draining:
+        status = "shutting_down"
+    elif services is None or not lifecycle.state.ready or any(v != "ok" for v in checks.values()):
+        status = "not_ready"
+    else:
+        status = "ready"
+    return JSONResponse(
+        {"status": status, "checks": checks}, status_code=200 if status == "ready" else 503
+    )
+
+
+@router.post(
+    "/v1/chat",
+    response_model=ChatResponse,
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(guard)],
+    tags=["agent"],
+)
+async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
+    return await services.agent.run(body, trace_id=current_trace_id() or "")
+
+
+@router.post(
+    "/v1/chat/stream",
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "events: token, tool, then done or error",
+        },
+        **ERROR_RESPONSES,
+    },
+    response_class=StreamingResponse,
+    dependencies=[Depends(guard)],
+    tags=["agent"],
+)
+async def chat_stream(body: ChatRequest, services: ServicesDep) -> StreamingResponse:
+    agent = services.agent
+    # Refuse what can be refused with a status before the stream starts.
+    agent.validate(body)
+    await services.budget.check()
+    trace_id = current_trace_id() or ""
+
+    async def events() -> AsyncIterator[bytes]:
+        async for event, data in stream_events(agent, body, trace_id=trace_id):
+            yield encode_sse(event, data)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,13 @@
+"""Session stores: ``create_store()`` picks the one SESSION_STORE names."""
+
+from __future__ import annotations
+
+from ..config import Settings
+from .base import Message, SessionStore
+from .memory import MemorySessionStore
+
+__all__ = ["MemorySessionStore", "Message", "SessionStore", "create_store"]
+
+
+def create_store(settings: Settings) -> SessionStore:
+    return MemorySessionStore(settings.session_max_messages)

@@ -1,0 +1,3 @@
+"""ledger-agent: an LLM agent service."""
+
+__version__ = "0.1.0"

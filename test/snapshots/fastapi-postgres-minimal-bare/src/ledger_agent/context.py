@@ -1,0 +1,21 @@
+"""Per-request identifiers, carried by contextvars so logs and errors can read them."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+trace_id_var: ContextVar[str | None] = ContextVar("trace_id", default=None)
+span_id_var: ContextVar[str | None] = ContextVar("span_id", default=None)
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+def current_trace_id() -> str | None:
+    return trace_id_var.get()
+
+
+def current_span_id() -> str | None:
+    return span_id_var.get()

@@ -1,0 +1,16 @@
+"""Session stores: ``create_store()`` picks the one SESSION_STORE names."""
+
+from __future__ import annotations
+
+from ..config import Settings
+from .base import Message, SessionStore
+from .memory import MemorySessionStore
+from .postgres import PostgresSessionStore
+
+__all__ = ["MemorySessionStore", "Message", "SessionStore", "create_store"]
+
+
+def create_store(settings: Settings) -> SessionStore:
+    if settings.session_store == "postgres":
+        return PostgresSessionStore(settings.database_url, settings.session_max_messages)
+    return MemorySessionStore(settings.session_max_messages)

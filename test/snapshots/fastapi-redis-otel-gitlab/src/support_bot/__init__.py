@@ -1,0 +1,3 @@
+"""support-bot: an LLM agent service."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""The HTTP layer (FastAPI): app factory, routes, error handlers, lifespan."""
+
+from .app import create_app
+
+__all__ = ["create_app"]

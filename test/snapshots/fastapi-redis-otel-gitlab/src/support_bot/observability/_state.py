@@ -1,0 +1,274 @@
+"""OpenTelemetry providers and the contract's instruments, one set per worker process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from dotenv import dotenv_values
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from support_bot import __version__
+
+if TYPE_CHECKING:
+    from ._middleware import ASGIApp
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "support-bot"
+INSTRUMENTATION_SCOPE = "support_bot"
+
+# Same buckets as the Prometheus stack (CONTRACT.md).
+DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class Instruments:
+    """The contract's metrics as OpenTelemetry instruments (same names, units, labels)."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.requests = meter.create_counter(
+            "agent_requests_total",
+            unit="{request}",
+            description="HTTP requests by route template, method and status.",
+        )
+        self.request_duration = meter.create_histogram(
+            "agent_request_duration_seconds",
+            unit="s",
+            description="HTTP request duration by route template and method.",
+        )
+        self.active_requests = meter.create_up_down_counter(
+            "agent_active_requests", unit="{request}", description="HTTP requests in flight."
+        )
+        self.llm_calls = meter.create_counter(
+            "agent_llm_calls_total", unit="{call}", description="LLM calls by model and status."
+        )
+        self.llm_call_duration = meter.create_histogram(
+            "agent_llm_call_duration_seconds", unit="s", description="LLM call duration by model."
+        )
+        self.tokens = meter.create_counter(
+            "agent_tokens_total",
+            unit="{token}",
+            description="Tokens by model and type (input/output).",
+        )
+        self.tool_calls = meter.create_counter(
+            "agent_tool_calls_total", unit="{call}", description="Tool calls by tool and status."
+        )
+        self.budget_used = meter.create_observable_gauge(
+            "agent_token_budget_used_ratio",
+            callbacks=[_observe_budget],
+            unit="1",
+            description="Share of the daily token budget used (0 when unlimited).",
+        )
+
+
+def metric_views() -> list[View]:
+    """Explicit bucket boundaries for the two duration histograms."""
+    return [
+        View(
+            instrument_name=name,
+            aggregation=ExplicitBucketHistogramAggregation(boundaries=DURATION_BUCKETS),
+        )
+        for name in ("agent_request_duration_seconds", "agent_llm_call_duration_seconds")
+    ]
+
+
+def _observe_budget(options: CallbackOptions) -> Iterable[Observation]:
+    return [Observation(_current.budget_ratio)]
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid: int | None = None
+        self.tracer_provider: TracerProvider | None = None
+        self.meter_provider: MeterProvider | None = None
+        self.tracer: trace.Tracer = trace.NoOpTracer()
+        self.instruments: Instruments = Instruments(metrics.NoOpMeter(INSTRUMENTATION_SCOPE))
+        self.budget_ratio = 0.0
+
+
+_current = _State()
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() == "true"
+
+
+def _exporter_enabled(signal: str) -> bool:
+    """Export a signal over OTLP/HTTP?
+
+    OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER=none turns it off, =otlp on.
+    Unset, it is on when an endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT
+    or OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT): a service without a collector
+    keeps its spans (trace ids, logs) but does not retry exports to nowhere.
+    """
+    choice = os.environ.get(f"OTEL_{signal}_EXPORTER", "").strip().lower()
+    if choice:
+        return choice != "none"
+    return any(
+        os.environ.get(name, "").strip()
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+    )
+
+
+def load_dotenv_otel(path: str = ".env") -> None:
+    """OTEL_* variables of the development .env file, for the SDK (the real environment wins)."""
+    if not os.path.isfile(path):
+        return
+    for key, value in dotenv_values(path).items():
+        if key.startswith("OTEL_") and value is not None and key not in os.environ:
+            os.environ[key] = value
+
+
+def build_resource() -> Resource:
+    """Resource from OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME, with defaults.
+
+    service.instance.id is unique per worker process, so the collector keeps the
+    cumulative series of several workers apart instead of overwriting them.
+    """
+    detected = Resource.create()
+    defaults: dict[str, str] = {}
+    if str(detected.attributes.get("service.name", "")).startswith("unknown_service"):
+        defaults["service.name"] = SERVICE_NAME
+    if "service.version" not in detected.attributes:
+        defaults["service.version"] = __version__
+    if "service.instance.id" not in detected.attributes:
+        defaults["service.instance.id"] = f"{socket.gethostname()}-{os.getpid()}"
+    return detected.merge(Resource(defaults))
+
+
+def configure(tracer_provider: TracerProvider | None, meter_provider: MeterProvider | None) -> None:
+    """Use these providers for the service's spans and metrics (setup() and tests)."""
+    _current.tracer_provider = tracer_provider
+    _current.meter_provider = meter_provider
+    _current.tracer = (
+        tracer_provider.get_tracer(INSTRUMENTATION_SCOPE, __version__)
+        if tracer_provider is not None
+        else trace.NoOpTracer()
+    )
+    meter: Meter = (
+        meter_provider.get_meter(INSTRUMENTATION_SCOPE, __version__)
+        if meter_provider is not None
+        else metrics.NoOpMeter(INSTRUMENTATION_SCOPE)
+    )
+    _current.instruments = Instruments(meter)
+
+
+def _instrument_httpx(
+    tracer_provider: TracerProvider | None, meter_provider: MeterProvider | None
+) -> None:
+    instrumentor = HTTPXClientInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        return
+    kwargs: dict[str, Any] = {}
+    if tracer_provider is not None:
+        kwargs["tracer_provider"] = tracer_provider
+    if meter_provider is not None:
+        kwargs["meter_provider"] = meter_provider
+    instrumentor.instrument(**kwargs)
+
+
+def prepare_process_tree(settings: object) -> None:
+    """Nothing to prepare before the workers start: each worker sets up its own providers."""
+
+
+def setup(settings: object) -> None:
+    """Create this worker's tracer and meter providers from the OTEL_* variables."""
+    with _current.lock:
+        if _current.pid == os.getpid():
+            return
+        _current.pid = os.getpid()
+        load_dotenv_otel()
+        if _env_flag("OTEL_SDK_DISABLED"):
+            configure(None, None)
+            log.info("opentelemetry disabled by OTEL_SDK_DISABLED")
+            return
+        resource = build_resource()
+
+        tracer_provider = TracerProvider(resource=resource)  # sampler from OTEL_TRACES_SAMPLER
+        if _exporter_enabled("TRACES"):
+            tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+
+        readers: list[MetricReader] = []
+        if _exporter_enabled("METRICS"):
+            # interval from OTEL_METRIC_EXPORT_INTERVAL
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+        meter_provider = MeterProvider(
+            resource=resource, metric_readers=readers, views=metric_views()
+        )
+
+        # Deliberately not installed as the global providers: frameworks with their
+        # own OpenTelemetry support (FastAPI's native telemetry turns on when a
+        # global provider exists) would open a second, unrelated server span per
+        # request. This module's middleware is the one server span, for every
+        # framework; httpx gets the providers explicitly.
+        configure(tracer_provider, meter_provider)
+        _instrument_httpx(tracer_provider, meter_provider)
+        log.info(
+            "opentelemetry configured",
+            extra={
+                "otel_traces_exporter": "otlp" if _exporter_enabled("TRACES") else "none",
+                "otel_metrics_exporter": "otlp" if readers else "none",
+            },
+        )
+        if not readers and not _exporter_enabled("TRACES"):
+            log.info(
+                "no OTLP endpoint configured (OTEL_EXPORTER_OTLP_ENDPOINT): nothing is exported"
+            )
+
+
+def shutdown() -> None:
+    """Flush and stop this worker's exporters."""
+    with _current.lock:
+        tracer_provider, meter_provider = _current.tracer_provider, _current.meter_provider
+        configure(None, None)
+        _current.pid = None
+    if tracer_provider is not None:
+        try:
+            tracer_provider.shutdown()
+        except Exception:  # pragma: no cover - exporter failures must not break exit
+            log.warning("opentelemetry tracer shutdown failed", exc_info=True)
+    if meter_provider is not None:
+        try:
+            meter_provider.shutdown()
+        except Exception:  # pragma: no cover
+            log.warning("opentelemetry meter shutdown failed", exc_info=True)
+
+
+def metrics_app() -> ASGIApp | None:
+    """No scrape endpoint: metrics leave by OTLP, so /metrics is 404."""
+    return None
+
+
+def current_trace_ids() -> tuple[str, str] | None:
+    """(trace_id, span_id) of the active span as lowercase hex, or None without one."""
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return None
+    return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
+
+
+def tracer() -> trace.Tracer:
+    return _current.tracer
+
+
+def instruments() -> Instruments:
+    return _current.instruments
+
+
+def set_budget(ratio: float) -> None:
+    _current.budget_ratio = float(ratio)

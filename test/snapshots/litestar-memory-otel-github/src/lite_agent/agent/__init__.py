@@ -1,0 +1,1 @@
+"""The framework-independent agent core: model client, tools, loop, budget."""

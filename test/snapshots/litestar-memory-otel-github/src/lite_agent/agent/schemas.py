@@ -1,0 +1,77 @@
+"""Request and response bodies, shared by every framework layer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class ChatRequest(BaseModel):
+    """One agent turn. ``message`` is further bounded by ``MAX_MESSAGE_CHARS``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    message: Annotated[str, Field(min_length=1, description="the user's message")]
+    session_id: Identifier | None = Field(default=None, description="continue this session")
+    user_id: Identifier | None = Field(default=None, description="the end user, for your records")
+
+    @field_validator("message")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # NUL is not text, and stores such as Postgres refuse it: the same answer everywhere.
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class ToolCallInfo(BaseModel):
+    name: str
+    status: Literal["ok", "error"]
+
+
+class ChatResponse(BaseModel):
+    answer: str
+    session_id: str
+    trace_id: str
+    usage: Usage
+    tool_calls: list[ToolCallInfo]
+    latency_ms: float
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    trace_id: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorInfo
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    version: str
+    uptime_seconds: float
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready", "not_ready", "shutting_down"]
+    checks: dict[str, str]
+
+
+class TokenEvent(BaseModel):
+    delta: str

@@ -1,0 +1,133 @@
+"""The contract's endpoints, as Litestar route handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from litestar import Litestar, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body
+from litestar.response import Stream
+from litestar.types import ControllerRouterHandler
+
+from .. import __version__, lifecycle
+from ..agent.errors import ShuttingDown
+from ..agent.loop import encode_sse, stream_events
+from ..agent.schemas import ChatRequest, ChatResponse, ErrorResponse, HealthResponse, ReadyResponse
+from ..agent.security import authenticate
+from ..agent.service import Services
+from ..context import current_trace_id
+
+ChatBody = Annotated[ChatRequest, Body(media_type=RequestEncodingType.JSON)]
+
+ERROR_RESPONSES: dict[int, ResponseSpec] = {
+    status: ResponseSpec(data_container=ErrorResponse, description="the contract's error shape")
+    for status in (400, 401, 413, 415, 422, 429, 500, 502, 503, 504)
+}
+
+
+def get_services(app: Litestar) -> Services:
+    services: Services = app.state.services
+    return services
+
+
+def accepting_work() -> None:
+    if lifecycle.state.draining:
+        raise ShuttingDown()
+
+
+async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Drain check, then authentication, then the rate limit."""
+    accepting_work()
+    services = get_services(connection.app)
+    settings = services.settings
+    caller = connection.client.host if connection.client else "unknown"
+    if settings.auth_enabled:
+        key = authenticate(
+            connection.headers.get("authorization"),
+            connection.headers.get("x-api-key"),
+            settings.api_keys,
+        )
+        caller = "key:" + key
+    await services.rate_limiter.hit(caller)
+
+
+@get("/health", tags=["ops"], sync_to_thread=False)
+def health() -> HealthResponse:
+    return HealthResponse(
+        status="ok", version=__version__, uptime_seconds=lifecycle.state.uptime_seconds()
+    )
+
+
+@get(
+    "/ready",
+    tags=["ops"],
+    responses={503: ResponseSpec(data_container=ReadyResponse, description="not ready")},
+)
+async def ready(request: Request[Any, Any, Any]) -> Response[ReadyResponse]:
+    services: Services | None = getattr(request.app.state, "services", None)
+    checks: dict[str, str] = {}
+    if services is not None:
+        try:
+            checks["session_store"] = "ok" if await services.store.ping() else "error"
+        except Exception:
+            checks["session_store"] = "error"
+    status: Literal["ready", "not_ready", "shutting_down"]
+    if lifecycle.state.draining:
+        status = "shutting_down"
+    elif services is None or not lifecycle.state.ready or any(v != "ok" for v in checks.values()):
+        status = "not_ready"
+    else:
+        status = "ready"
+    return Response(
+        ReadyResponse(status=status, checks=checks),
+        status_code=200 if status == "ready" else 503,
+    )
+
+
+@post(
+    "/v1/chat",
+    status_code=200,
+    guards=[guard],
+    responses=ERROR_RESPONSES,
+    tags=["agent"],
+)
+async def chat(data: ChatBody, request: Request[Any, Any, Any]) -> ChatResponse:
+    services = get_services(request.app)
+    return await services.agent.run(data, trace_id=current_trace_id() or "")
+
+
+@post(
+    "/v1/chat/stream",
+    status_code=200,
+    guards=[guard],
+    responses=ERROR_RESPONSES,
+    tags=["agent"],
+    media_type="text/event-stream",
+    description="Server-sent events: token, tool, then exactly one done or error.",
+    response_description="events: token, tool, then done or error",
+)
+async def chat_stream(data: ChatBody, request: Request[Any, Any, Any]) -> Stream:
+    services = get_services(request.app)
+    agent = services.agent
+    # Refuse what can be refused with a status before the stream starts.
+    agent.validate(data)
+    await services.budget.check()
+    trace_id = current_trace_id() or ""
+
+    async def events() -> AsyncIterator[bytes]:
+        async for event, payload in stream_events(agent, data, trace_id=trace_id):
+            yield encode_sse(event, payload)
+
+    return Stream(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+ROUTES: list[ControllerRouterHandler] = [health, ready, chat, chat_stream]

@@ -1,0 +1,154 @@
+"""Configuration from the environment (and a ``.env`` file in development).
+
+``load_settings()`` validates everything at start; a bad value prints one line
+naming the variable and the reason on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["development", "test", "staging", "production"]
+SessionStoreName = Literal["memory"]
+
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+        frozen=True,
+    )
+
+    port: int = Field(default=8000, ge=1, le=65535)
+    host: str = "0.0.0.0"
+    workers: int = Field(default=0, ge=0, le=256)
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    log_payloads: bool = False
+    environment: Environment = "development"
+
+    api_keys: Annotated[tuple[str, ...], NoDecode] = ()
+    auth_disabled: bool = False
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    docs_enabled: bool | None = None
+    rate_limit_per_minute: int = Field(default=0, ge=0)
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    max_message_chars: int = Field(default=8000, ge=1)
+    request_timeout: float = Field(default=30, gt=0)
+    shutdown_timeout: float = Field(default=25, ge=0)
+
+    llm_base_url: str = ""
+    llm_api_key: str = Field(default="", repr=False)
+    llm_model: str = ""
+    llm_timeout: float = Field(default=20, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    fake_llm_latency_ms: int = Field(default=0, ge=0, le=600_000)
+
+    agent_max_steps: int = Field(default=8, ge=1, le=100)
+    agent_max_output_tokens: int = Field(default=1024, ge=1)
+    token_budget_daily: int = Field(default=0, ge=0)
+
+    session_store: SessionStoreName = "memory"
+    session_max_messages: int = Field(default=50, ge=1)
+    redis_url: str = Field(default="", repr=False)
+    database_url: str = Field(default="", repr=False)
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("log_level", "log_format", "environment", "session_store", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "*" in value:
+            raise ValueError("'*' is not allowed; list the allowed origins")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        if self.environment == "production" and not self.api_keys and not self.auth_disabled:
+            raise ValueError(
+                "API_KEYS: required when ENVIRONMENT=production (or set AUTH_DISABLED=true)"
+            )
+        store: str = self.session_store
+        if store == "redis" and not self.redis_url:
+            raise ValueError("REDIS_URL: required when SESSION_STORE=redis")
+        if store == "postgres" and not self.database_url:
+            raise ValueError("DATABASE_URL: required when SESSION_STORE=postgres")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys) and not self.auth_disabled
+
+    @property
+    def docs_on(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else not self.is_production
+
+    @property
+    def uses_fake_llm(self) -> bool:
+        return not self.llm_base_url and not self.llm_api_key
+
+    @property
+    def llm_endpoint(self) -> str:
+        return self.llm_base_url or DEFAULT_OPENAI_BASE_URL
+
+    @property
+    def model_name(self) -> str:
+        if self.uses_fake_llm:
+            return "fake"
+        return self.llm_model or DEFAULT_OPENAI_MODEL
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line: ``invalid configuration: VAR: reason``."""
+    first = error.errors(include_url=False)[0]
+    loc = [str(part) for part in first.get("loc", ()) if part != "__root__"]
+    message = str(first.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    if loc:
+        return f"invalid configuration: {loc[0].upper()}: {message}"
+    return f"invalid configuration: {message}"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or exit 2 with one line on stderr."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(describe_error(error), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,47 @@
+"""Observability: OpenTelemetry traces and metrics over OTLP/HTTP.
+
+Configured only by the standard ``OTEL_*`` variables (endpoint, headers,
+protocol, sampler, resource attributes, export interval, ``OTEL_SDK_DISABLED``,
+``OTEL_TRACES_EXPORTER``/``OTEL_METRICS_EXPORTER=none``). The metrics carry the
+contract's names, units and labels (``agent_*``); the collector turns them into
+the same Prometheus series the prometheus stack exposes by scrape.
+
+Interface shared by every observability layer: docs of the generated project,
+``prepare_process_tree``, ``setup``, ``shutdown``, ``instrument_app``,
+``metrics_app``, ``current_trace_ids``, ``llm_call``, ``tool_call``,
+``record_tokens``, ``set_budget_ratio``.
+"""
+
+from __future__ import annotations
+
+from ._middleware import instrument_app
+from ._recorders import (
+    LlmCallRecorder,
+    ToolCallRecorder,
+    llm_call,
+    record_tokens,
+    set_budget_ratio,
+    tool_call,
+)
+from ._state import (
+    current_trace_ids,
+    metrics_app,
+    prepare_process_tree,
+    setup,
+    shutdown,
+)
+
+__all__ = [
+    "LlmCallRecorder",
+    "ToolCallRecorder",
+    "current_trace_ids",
+    "instrument_app",
+    "llm_call",
+    "metrics_app",
+    "prepare_process_tree",
+    "record_tokens",
+    "set_budget_ratio",
+    "setup",
+    "shutdown",
+    "tool_call",
+]

@@ -1,0 +1,148 @@
+"""Outermost ASGI wrapper: one SERVER span per HTTP request plus the request metrics.
+
+Framework independent (pure ASGI). The incoming ``traceparent`` is continued
+(propagators from OTEL_PROPAGATORS, W3C trace context by default). The route
+label is the matched route template that the framework layer stores in
+``scope["state"]["route_template"]``; requests no route matched are labelled
+``unmatched``, so raw paths never become labels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.http import get_excluded_urls
+
+from . import _state
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+UNMATCHED = "unmatched"
+_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
+)
+
+
+class _ScopeHeaders(Getter[Scope]):
+    def get(self, carrier: Scope, key: str) -> list[str] | None:
+        wanted = key.lower().encode("latin-1")
+        values = [
+            v.decode("latin-1") for k, v in carrier.get("headers") or () if k.lower() == wanted
+        ]
+        return values or None
+
+    def keys(self, carrier: Scope) -> list[str]:
+        return [k.decode("latin-1") for k, _ in carrier.get("headers") or ()]
+
+
+_getter = _ScopeHeaders()
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route template, never the raw path.
+
+    The framework layer's ``scope["state"]["route_template"]`` first; else the
+    route the framework's router matched (Starlette/FastAPI ``scope["route"]``,
+    Litestar ``scope["path_template"]``); else ``unmatched``.
+    """
+    state = scope.get("state")
+    if isinstance(state, dict):
+        template = state.get("route_template")
+        if isinstance(template, str) and template and template != UNMATCHED:
+            return template
+    route = scope.get("route")
+    for attr in ("path_format", "path"):
+        value = getattr(route, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    path_template = scope.get("path_template")
+    if isinstance(path_template, str) and path_template:
+        return path_template
+    return UNMATCHED
+
+
+def bounded_method(method: str) -> str:
+    return method if method in _METHODS else "_OTHER"
+
+
+class OpenTelemetryMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.excluded = get_excluded_urls("ASGI")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        # A dict shared with the inner layers, so the route template they store is seen here.
+        if not isinstance(scope.get("state"), dict):
+            scope["state"] = {}
+        method = bounded_method(str(scope.get("method", "")).upper())
+        path = str(scope.get("path", ""))
+        inst = _state.instruments()
+        traced = not self.excluded.url_disabled(path)
+        span: trace.Span = trace.INVALID_SPAN
+        token = None
+        if traced:
+            parent = propagate.extract(scope, getter=_getter)
+            span = _state.tracer().start_span(
+                method,
+                context=parent,
+                kind=SpanKind.SERVER,
+                attributes={
+                    "http.request.method": method,
+                    "url.scheme": str(scope.get("scheme", "http")),
+                    "url.path": path,
+                    "network.protocol.version": str(scope.get("http_version", "1.1")),
+                },
+            )
+            token = otel_context.attach(trace.set_span_in_context(span, parent))
+        status_code = 500
+        started = time.perf_counter()
+        inst.active_requests.add(1)
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status_code
+            if message.get("type") == "http.response.start":
+                status_code = int(message.get("status", 500))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except BaseException as exc:
+            if span.is_recording():
+                span.record_exception(exc)
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(Status(StatusCode.ERROR))
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            inst.active_requests.add(-1)
+            inst.requests.add(1, {"route": route, "method": method, "status": str(status_code)})
+            inst.request_duration.record(elapsed, {"route": route, "method": method})
+            if span.is_recording():
+                span.update_name(f"{method} {route}" if route != UNMATCHED else method)
+                span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status_code)
+                if status_code >= 500:
+                    span.set_status(Status(StatusCode.ERROR))
+            if traced:
+                span.end()
+            if token is not None:
+                otel_context.detach(token)
+
+
+def instrument_app(app: ASGIApp, settings: object = None) -> ASGIApp:
+    """Wrap the whole application (outermost): server spans and request metrics."""
+    return OpenTelemetryMiddleware(app)

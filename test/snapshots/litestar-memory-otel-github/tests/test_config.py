@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lite_agent.config import Settings, load_settings
+
+
+def test_defaults() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.workers == 0
+    assert settings.max_body_bytes == 1_048_576
+    assert settings.max_message_chars == 8000
+    assert settings.request_timeout == 30
+    assert settings.shutdown_timeout == 25
+    assert settings.llm_timeout == 20
+    assert settings.llm_max_retries == 2
+    assert settings.agent_max_steps == 8
+    assert settings.agent_max_output_tokens == 1024
+    assert settings.token_budget_daily == 0
+    assert settings.session_store == "memory"
+    assert settings.session_max_messages == 50
+    assert settings.uses_fake_llm
+    assert settings.model_name == "fake"
+    assert settings.docs_on
+    assert not settings.auth_enabled
+
+
+def test_environment_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEYS", " a, b ,,c ")
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.example")
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("DOCS_ENABLED", "")
+    monkeypatch.setenv("LLM_BASE_URL", "http://llm.local/v1/")
+    settings = Settings(_env_file=None)
+    assert settings.api_keys == ("a", "b", "c")
+    assert settings.auth_enabled
+    assert settings.cors_origins == ("https://a.example",)
+    assert settings.log_level == "debug"
+    assert settings.docs_enabled is None
+    assert settings.llm_endpoint == "http://llm.local/v1"
+    assert not settings.uses_fake_llm
+    assert settings.model_name == "gpt-4o-mini"
+
+
+def test_production_rules() -> None:
+    with pytest.raises(ValueError, match="API_KEYS"):
+        Settings(_env_file=None, environment="production")
+    open_prod = Settings(_env_file=None, environment="production", auth_disabled=True)
+    assert not open_prod.docs_on
+    assert not open_prod.auth_enabled
+    keyed = Settings(_env_file=None, environment="production", api_keys=("k",), docs_enabled=True)
+    assert keyed.docs_on
+    assert keyed.is_production
+    assert Settings(_env_file=None, llm_api_key="k").llm_endpoint == "https://api.openai.com/v1"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("PORT", "abc", "invalid configuration: PORT: "),
+        ("PORT", "70000", "invalid configuration: PORT: "),
+        ("LOG_FORMAT", "xml", "invalid configuration: LOG_FORMAT: "),
+        ("CORS_ORIGINS", "*", "invalid configuration: CORS_ORIGINS: '*' is not allowed"),
+        ("LLM_BASE_URL", "ftp://x", "invalid configuration: LLM_BASE_URL: must start with"),
+        (
+            "ENVIRONMENT",
+            "production",
+            "invalid configuration: API_KEYS: required when ENVIRONMENT=production",
+        ),
+    ],
+)
+def test_bad_configuration_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    variable: str,
+    value: str,
+    expected: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SystemExit) as caught:
+        load_settings()
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected)
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("AGENT_MAX_STEPS=3\n")
+    assert load_settings().agent_max_steps == 3

@@ -1,0 +1,3 @@
+"""archive-agent: an LLM agent service."""
+
+__version__ = "0.1.0"

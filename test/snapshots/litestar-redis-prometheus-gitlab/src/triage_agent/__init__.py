@@ -1,0 +1,3 @@
+"""triage-agent: an LLM agent service."""
+
+__version__ = "0.1.0"

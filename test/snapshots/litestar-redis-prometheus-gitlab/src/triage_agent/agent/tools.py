@@ -1,0 +1,182 @@
+"""A small tool registry and two safe example tools.
+
+``calculator`` evaluates arithmetic by walking the AST with a strict node
+whitelist and size bounds (never ``eval``); ``current_time`` returns UTC now.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import math
+import operator
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+ToolFunc = Callable[..., str | Awaitable[str]]
+ToolStatus = Literal["ok", "error"]
+
+MAX_EXPRESSION_CHARS = 200
+MAX_NODES = 64
+MAX_EXPONENT = 100
+MAX_MAGNITUDE = 10**100
+
+
+class ToolError(Exception):
+    """A tool failed in a way the model may be told about."""
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    func: ToolFunc
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+class ToolRegistry:
+    def __init__(self) -> None:
+        self._tools: dict[str, Tool] = {}
+
+    def register(self, tool: Tool) -> None:
+        if tool.name in self._tools:
+            raise ValueError(f"tool {tool.name!r} is already registered")
+        self._tools[tool.name] = tool
+
+    def names(self) -> list[str]:
+        return sorted(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        return [self._tools[name].schema() for name in self.names()]
+
+    async def call(self, name: str, arguments: str) -> tuple[ToolStatus, str]:
+        """Run a tool; failures become ``("error", reason)`` for the model, never exceptions."""
+        tool = self._tools.get(name)
+        if tool is None:
+            return "error", f"unknown tool {name!r}"
+        try:
+            args = json.loads(arguments or "{}")
+        except ValueError:
+            return "error", "arguments are not valid JSON"
+        if not isinstance(args, dict):
+            return "error", "arguments must be a JSON object"
+        try:
+            result = tool.func(**args)
+            if inspect.isawaitable(result):
+                result = await result
+        except ToolError as exc:
+            return "error", str(exc)
+        except TypeError:
+            return "error", "arguments do not match the tool's parameters"
+        return "ok", str(result)
+
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.UAdd: operator.pos,
+    ast.USub: operator.neg,
+}
+
+
+def _check(value: float) -> float:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ToolError("result is not a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise ToolError("result is too large")
+    return value
+
+
+def _eval(node: ast.AST) -> float:
+    if isinstance(node, ast.Expression):
+        return _eval(node.body)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return _check(cast(float, node.value))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _check(_UNARY[type(node.op)](_eval(node.operand)))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _eval(node.left), _eval(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+            raise ToolError(f"exponent is larger than {MAX_EXPONENT}")
+        try:
+            return _check(_BINARY[type(node.op)](left, right))
+        except ZeroDivisionError as exc:
+            raise ToolError("division by zero") from exc
+        except OverflowError as exc:
+            raise ToolError("result is too large") from exc
+    raise ToolError(f"unsupported expression element: {type(node).__name__}")
+
+
+def format_number(value: float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.12g}"
+    return str(value)
+
+
+def calculate(expression: str) -> str:
+    """Evaluate ``+ - * / // % **`` (``^`` means power) over numbers and parentheses."""
+    if not isinstance(expression, str) or not expression.strip():
+        raise ToolError("expression must be a non-empty string")
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise ToolError(f"expression is longer than {MAX_EXPRESSION_CHARS} characters")
+    try:
+        tree = ast.parse(expression.replace("^", "**"), mode="eval")
+    except SyntaxError as exc:
+        raise ToolError("not an arithmetic expression") from exc
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise ToolError("expression is too complex")
+    return format_number(_eval(tree))
+
+
+def current_time() -> str:
+    """The current time in UTC, ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+CALCULATOR = Tool(
+    name="calculator",
+    description="Evaluate an arithmetic expression, e.g. '(6 * 7) / 2'. Supports + - * / // % ** and parentheses.",
+    parameters={
+        "type": "object",
+        "properties": {"expression": {"type": "string", "description": "the expression"}},
+        "required": ["expression"],
+        "additionalProperties": False,
+    },
+    func=calculate,
+)
+
+CURRENT_TIME = Tool(
+    name="current_time",
+    description="The current date and time in UTC (ISO 8601).",
+    parameters={"type": "object", "properties": {}, "additionalProperties": False},
+    func=current_time,
+)
+
+
+def default_registry() -> ToolRegistry:
+    registry = ToolRegistry()
+    registry.register(CALCULATOR)
+    registry.register(CURRENT_TIME)
+    return registry

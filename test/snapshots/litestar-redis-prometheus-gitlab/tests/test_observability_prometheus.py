@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from triage_agent import observability
+from triage_agent.asgi import Receive, Scope, Send
+from triage_agent.config import Settings
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_metrics_have_the_contract_names_and_labels() -> None:
+    settings = Settings(_env_file=None)
+    observability.setup(settings)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["state"]["route_template"] = "/things/{id}"
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    instrumented = observability.instrument_app(app, settings)
+    before = sample("agent_requests_total", route="/things/{id}", method="POST", status="201")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=instrumented), base_url="http://t"
+    ) as client:
+        await client.post("/things/42")
+    assert (
+        sample("agent_requests_total", route="/things/{id}", method="POST", status="201")
+        == before + 1
+    )
+    assert sample("agent_request_duration_seconds_count", route="/things/{id}", method="POST") >= 1
+    assert (
+        sample(
+            "agent_request_duration_seconds_bucket", route="/things/{id}", method="POST", le="30.0"
+        )
+        >= 1
+    )
+    assert sample("agent_active_requests") == 0
+
+    with observability.llm_call("m1") as llm:
+        llm.set_usage(3, 4)
+    with pytest.raises(RuntimeError), observability.llm_call("m1"):
+        raise RuntimeError
+    assert sample("agent_llm_calls_total", model="m1", status="ok") >= 1
+    assert sample("agent_llm_calls_total", model="m1", status="error") >= 1
+    assert sample("agent_llm_call_duration_seconds_count", model="m1") >= 2
+
+    with observability.tool_call("calc") as tool:
+        tool.set_status("error")
+    with pytest.raises(RuntimeError), observability.tool_call("calc"):
+        raise RuntimeError
+    assert sample("agent_tool_calls_total", tool="calc", status="error") >= 2
+
+    observability.record_tokens("m1", 5, 0)
+    observability.record_tokens("m1", 0, 6)
+    assert sample("agent_tokens_total", model="m1", type="input") >= 5
+    assert sample("agent_tokens_total", model="m1", type="output") >= 6
+
+    observability.set_budget_ratio(0.25)
+    assert sample("agent_token_budget_used_ratio") == 0.25
+    assert observability.current_trace_ids() is None
+    observability.shutdown()
+
+
+async def test_non_http_scopes_pass_through() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+
+    async def nothing() -> dict[str, str]:
+        return {}
+
+    async def drop(message: object) -> None:
+        return None
+
+    await observability.instrument_app(app, None)({"type": "lifespan"}, nothing, drop)
+    assert seen == ["lifespan"]
+
+
+async def test_metrics_app_serves_text() -> None:
+    app = observability.metrics_app()
+    assert app is not None
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert "agent_requests_total" in response.text
+
+
+def test_prepare_process_tree_makes_a_clean_multiprocess_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    target = tmp_path / "prom"
+    target.mkdir()
+    (target / "stale.db").write_text("x")
+    monkeypatch.setenv(observability.MULTIPROC_ENV, str(target))
+    (target / "keep.txt").write_text("not ours")
+    observability.prepare_process_tree(None)
+    assert target.is_dir()
+    assert sorted(p.name for p in target.iterdir()) == ["keep.txt"]
+    assert os.environ[observability.MULTIPROC_ENV] == str(target)
+    app = observability.metrics_app()  # the multiprocess collector reads that directory
+    assert app is not None
+    monkeypatch.delenv(observability.MULTIPROC_ENV)
+    assert str(observability.default_multiproc_dir()).endswith("-prometheus")
