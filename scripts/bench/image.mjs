@@ -82,6 +82,7 @@ export async function imageGroup({ work, quick }) {
     builds: {},
     notes: [],
   };
+  const nonce = `${Date.now().toString(36)}-${process.pid}`;
   const coldRepeats = quick ? 1 : 2;
   const warmRepeats = quick ? 1 : 3;
   const baseSize = await imageSize(PYTHON_IMAGE);
@@ -122,7 +123,9 @@ export async function imageGroup({ work, quick }) {
     const initPy = path.join(ctx, 'src', PKG, '__init__.py');
     const warmRuns = [];
     for (let i = 0; i < warmRepeats; i++) {
-      fs.appendFileSync(initPy, `# bench: a one-line code change (${i + 1})\n`);
+      // A line no earlier build has seen: podman's layer cache outlives this run
+      // (a change repeated from a previous run would hit a cached COPY layer).
+      fs.appendFileSync(initPy, `# bench: a one-line code change (${nonce} ${i + 1})\n`);
       log(`image: ${v.id}: rebuild ${i + 1}/${warmRepeats} after a one-line code change`);
       warmRuns.push(await build({ ref: `${ref}-warm`, context: ctx, dockerfile: v.dockerfile, extraArgs: v.extraArgs, noCache: false, logFile, tmpdir }));
     }
