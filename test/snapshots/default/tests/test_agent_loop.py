@@ -11,9 +11,21 @@ import httpx
 import pytest
 
 from my_agent.agent.budget import TokenBudget
-from my_agent.agent.errors import BudgetExceeded, UpstreamError, UpstreamTimeout, ValidationFailed
+from my_agent.agent.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 from my_agent.agent.fake import FakeChatModel
-from my_agent.agent.llm import ChatModel, Completion, Message, OpenAIChatModel, StreamItem, ToolCall
+from my_agent.agent.llm import (
+    ChatModel,
+    Completion,
+    Message,
+    OpenAIChatModel,
+    StreamItem,
+    ToolCall,
+)
 from my_agent.agent.loop import (
     MAX_STEPS_ANSWER,
     Agent,
@@ -357,9 +369,14 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from my_agent.logging import REDACTED, JsonFormatter, configure_logging
+    from my_agent.logging import (
+        REDACTED,
+        JsonFormatter,
+        configure_logging,
+    )
 
-    with caplog.at_level(logging.INFO, logger="my_agent.agent.loop"):
+    loop_logger = "my_agent.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await make_agent(FakeChatModel()).run(ChatRequest(message="my secret plan"), trace_id="t")
     record = next(r for r in caplog.records if r.getMessage() == "turn finished")
     line = json.loads(JsonFormatter().format(record))

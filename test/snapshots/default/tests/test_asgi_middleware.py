@@ -12,8 +12,14 @@ import pytest
 from my_agent import lifecycle
 from my_agent.asgi import Message, Receive, Scope, Send, header
 from my_agent.asgi.access_log import AccessLogMiddleware
-from my_agent.asgi.body_limit import BodyLimitMiddleware, is_json_media_type
-from my_agent.asgi.request_context import RequestContextMiddleware, parse_traceparent
+from my_agent.asgi.body_limit import (
+    BodyLimitMiddleware,
+    is_json_media_type,
+)
+from my_agent.asgi.request_context import (
+    RequestContextMiddleware,
+    parse_traceparent,
+)
 from my_agent.context import current_request_id, current_trace_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -5,8 +5,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from my_agent.agent.budget import TokenBudget, seconds_to_utc_midnight
-from my_agent.agent.errors import BudgetExceeded, RateLimited, Unauthorized
+from my_agent.agent.budget import (
+    TokenBudget,
+    seconds_to_utc_midnight,
+)
+from my_agent.agent.errors import (
+    BudgetExceeded,
+    RateLimited,
+    Unauthorized,
+)
 from my_agent.agent.security import (
     RateLimiter,
     authenticate,

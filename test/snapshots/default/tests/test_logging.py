@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from my_agent.context import request_id_var, span_id_var, trace_id_var
+from my_agent.context import (
+    request_id_var,
+    span_id_var,
+    trace_id_var,
+)
 from my_agent.logging import (
     REDACTED,
     ConsoleFormatter,

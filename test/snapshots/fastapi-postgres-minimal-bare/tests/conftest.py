@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger_agent import lifecycle
-from ledger_agent.api import create_app
-from ledger_agent.config import Settings
+from durable_conversation_ledger_agent_europe import lifecycle
+from durable_conversation_ledger_agent_europe.api import create_app
+from durable_conversation_ledger_agent_europe.config import Settings
 
 
 def make_settings(**overrides: Any) -> Settings:

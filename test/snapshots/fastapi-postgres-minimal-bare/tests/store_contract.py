@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from ledger_agent.sessions.base import SessionStore
+from durable_conversation_ledger_agent_europe.sessions.base import SessionStore
 
 
 async def check_store_contract(store: SessionStore) -> None:

@@ -10,11 +10,23 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger_agent.agent.budget import TokenBudget
-from ledger_agent.agent.errors import BudgetExceeded, UpstreamError, UpstreamTimeout, ValidationFailed
-from ledger_agent.agent.fake import FakeChatModel
-from ledger_agent.agent.llm import ChatModel, Completion, Message, OpenAIChatModel, StreamItem, ToolCall
-from ledger_agent.agent.loop import (
+from durable_conversation_ledger_agent_europe.agent.budget import TokenBudget
+from durable_conversation_ledger_agent_europe.agent.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
+from durable_conversation_ledger_agent_europe.agent.fake import FakeChatModel
+from durable_conversation_ledger_agent_europe.agent.llm import (
+    ChatModel,
+    Completion,
+    Message,
+    OpenAIChatModel,
+    StreamItem,
+    ToolCall,
+)
+from durable_conversation_ledger_agent_europe.agent.loop import (
     MAX_STEPS_ANSWER,
     Agent,
     AgentLimits,
@@ -22,9 +34,9 @@ from ledger_agent.agent.loop import (
     error_object,
     stream_events,
 )
-from ledger_agent.agent.schemas import ChatRequest
-from ledger_agent.agent.tools import default_registry
-from ledger_agent.sessions.memory import MemorySessionStore
+from durable_conversation_ledger_agent_europe.agent.schemas import ChatRequest
+from durable_conversation_ledger_agent_europe.agent.tools import default_registry
+from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
 
 
 async def no_sleep(seconds: float) -> None:
@@ -357,9 +369,14 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from ledger_agent.logging import REDACTED, JsonFormatter, configure_logging
+    from durable_conversation_ledger_agent_europe.logging import (
+        REDACTED,
+        JsonFormatter,
+        configure_logging,
+    )
 
-    with caplog.at_level(logging.INFO, logger="ledger_agent.agent.loop"):
+    loop_logger = "durable_conversation_ledger_agent_europe.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await make_agent(FakeChatModel()).run(ChatRequest(message="my secret plan"), trace_id="t")
     record = next(r for r in caplog.records if r.getMessage() == "turn finished")
     line = json.loads(JsonFormatter().format(record))

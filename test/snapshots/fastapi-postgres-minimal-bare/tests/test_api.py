@@ -11,11 +11,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger_agent import lifecycle
-from ledger_agent.agent.fake import FakeChatModel
-from ledger_agent.agent.llm import OpenAIChatModel
-from ledger_agent.agent.tools import Tool, default_registry
-from ledger_agent.sessions.memory import MemorySessionStore
+from durable_conversation_ledger_agent_europe import lifecycle
+from durable_conversation_ledger_agent_europe.agent.fake import FakeChatModel
+from durable_conversation_ledger_agent_europe.agent.llm import OpenAIChatModel
+from durable_conversation_ledger_agent_europe.agent.tools import Tool, default_registry
+from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
 
 from conftest import make_settings
 

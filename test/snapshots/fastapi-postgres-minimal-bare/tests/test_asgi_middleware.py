@@ -9,12 +9,18 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from ledger_agent import lifecycle
-from ledger_agent.asgi import Message, Receive, Scope, Send, header
-from ledger_agent.asgi.access_log import AccessLogMiddleware
-from ledger_agent.asgi.body_limit import BodyLimitMiddleware, is_json_media_type
-from ledger_agent.asgi.request_context import RequestContextMiddleware, parse_traceparent
-from ledger_agent.context import current_request_id, current_trace_id
+from durable_conversation_ledger_agent_europe import lifecycle
+from durable_conversation_ledger_agent_europe.asgi import Message, Receive, Scope, Send, header
+from durable_conversation_ledger_agent_europe.asgi.access_log import AccessLogMiddleware
+from durable_conversation_ledger_agent_europe.asgi.body_limit import (
+    BodyLimitMiddleware,
+    is_json_media_type,
+)
+from durable_conversation_ledger_agent_europe.asgi.request_context import (
+    RequestContextMiddleware,
+    parse_traceparent,
+)
+from durable_conversation_ledger_agent_europe.context import current_request_id, current_trace_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 

@@ -5,16 +5,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ledger_agent.agent.budget import TokenBudget, seconds_to_utc_midnight
-from ledger_agent.agent.errors import BudgetExceeded, RateLimited, Unauthorized
-from ledger_agent.agent.security import (
+from durable_conversation_ledger_agent_europe.agent.budget import (
+    TokenBudget,
+    seconds_to_utc_midnight,
+)
+from durable_conversation_ledger_agent_europe.agent.errors import (
+    BudgetExceeded,
+    RateLimited,
+    Unauthorized,
+)
+from durable_conversation_ledger_agent_europe.agent.security import (
     RateLimiter,
     authenticate,
     extract_api_key,
     fingerprint,
     key_matches,
 )
-from ledger_agent.sessions.memory import MemorySessionStore
+from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
 
 NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger_agent.config import Settings, load_settings
+from durable_conversation_ledger_agent_europe.config import Settings, load_settings
 
 
 def test_defaults() -> None:

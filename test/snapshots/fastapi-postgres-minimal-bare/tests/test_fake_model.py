@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from ledger_agent.agent.fake import FakeChatModel, find_expression
-from ledger_agent.agent.llm import Completion
-from ledger_agent.agent.tools import default_registry
+from durable_conversation_ledger_agent_europe.agent.fake import FakeChatModel, find_expression
+from durable_conversation_ledger_agent_europe.agent.llm import Completion
+from durable_conversation_ledger_agent_europe.agent.tools import default_registry
 
 TOOLS = default_registry().schemas()
 

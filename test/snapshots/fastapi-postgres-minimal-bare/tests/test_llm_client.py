@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger_agent.agent.errors import UpstreamError, UpstreamTimeout
-from ledger_agent.agent.llm import (
+from durable_conversation_ledger_agent_europe.agent.errors import UpstreamError, UpstreamTimeout
+from durable_conversation_ledger_agent_europe.agent.llm import (
     Completion,
     OpenAIChatModel,
     backoff_delay,

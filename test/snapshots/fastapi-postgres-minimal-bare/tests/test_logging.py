@@ -5,8 +5,12 @@ import logging
 
 import pytest
 
-from ledger_agent.context import request_id_var, span_id_var, trace_id_var
-from ledger_agent.logging import (
+from durable_conversation_ledger_agent_europe.context import (
+    request_id_var,
+    span_id_var,
+    trace_id_var,
+)
+from durable_conversation_ledger_agent_europe.logging import (
     REDACTED,
     ConsoleFormatter,
     JsonFormatter,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ledger_agent import observability
-from ledger_agent.config import Settings
+from durable_conversation_ledger_agent_europe import observability
+from durable_conversation_ledger_agent_europe.config import Settings
 
 
 async def test_minimal_stack_is_a_no_op() -> None:

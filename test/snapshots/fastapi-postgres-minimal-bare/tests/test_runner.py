@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 import uvicorn
 
-from ledger_agent import healthcheck, lifecycle, observability, runner
-from ledger_agent.config import Settings
-from ledger_agent.runner import DrainingServer, available_cpus, worker_count
+from durable_conversation_ledger_agent_europe import healthcheck, lifecycle, observability, runner
+from durable_conversation_ledger_agent_europe.config import Settings
+from durable_conversation_ledger_agent_europe.runner import (
+    DrainingServer,
+    available_cpus,
+    worker_count,
+)
 
 
 def cgroup(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -151,5 +155,5 @@ def test_python_dash_m_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(runner, "main", lambda: 0)
     with pytest.raises(SystemExit) as caught:
-        runpy.run_module("ledger_agent", run_name="__main__")
+        runpy.run_module("durable_conversation_ledger_agent_europe", run_name="__main__")
     assert caught.value.code == 0

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ledger_agent.config import Settings
-from ledger_agent.sessions import MemorySessionStore, create_store
+from durable_conversation_ledger_agent_europe.config import Settings
+from durable_conversation_ledger_agent_europe.sessions import MemorySessionStore, create_store
 
 from store_contract import check_store_contract
 

@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
-from ledger_agent.config import Settings
-from ledger_agent.sessions import create_store
-from ledger_agent.sessions import migrate as migrate_module
-from ledger_agent.sessions.migrate import run
-from ledger_agent.sessions.migrations import MIGRATIONS
-from ledger_agent.sessions.postgres import CLEANUP_EVERY, PostgresSessionStore
+from durable_conversation_ledger_agent_europe.config import Settings
+from durable_conversation_ledger_agent_europe.sessions import create_store
+from durable_conversation_ledger_agent_europe.sessions import migrate as migrate_module
+from durable_conversation_ledger_agent_europe.sessions.migrate import run
+from durable_conversation_ledger_agent_europe.sessions.migrations import MIGRATIONS
+from durable_conversation_ledger_agent_europe.sessions.postgres import (
+    CLEANUP_EVERY,
+    PostgresSessionStore,
+)
 
 from store_contract import check_store_contract
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from ledger_agent.agent.tools import (
+from durable_conversation_ledger_agent_europe.agent.tools import (
     CALCULATOR,
     Tool,
     ToolError,

@@ -11,9 +11,21 @@ import httpx
 import pytest
 
 from support_bot.agent.budget import TokenBudget
-from support_bot.agent.errors import BudgetExceeded, UpstreamError, UpstreamTimeout, ValidationFailed
+from support_bot.agent.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 from support_bot.agent.fake import FakeChatModel
-from support_bot.agent.llm import ChatModel, Completion, Message, OpenAIChatModel, StreamItem, ToolCall
+from support_bot.agent.llm import (
+    ChatModel,
+    Completion,
+    Message,
+    OpenAIChatModel,
+    StreamItem,
+    ToolCall,
+)
 from support_bot.agent.loop import (
     MAX_STEPS_ANSWER,
     Agent,
@@ -357,9 +369,14 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from support_bot.logging import REDACTED, JsonFormatter, configure_logging
+    from support_bot.logging import (
+        REDACTED,
+        JsonFormatter,
+        configure_logging,
+    )
 
-    with caplog.at_level(logging.INFO, logger="support_bot.agent.loop"):
+    loop_logger = "support_bot.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await make_agent(FakeChatModel()).run(ChatRequest(message="my secret plan"), trace_id="t")
     record = next(r for r in caplog.records if r.getMessage() == "turn finished")
     line = json.loads(JsonFormatter().format(record))

@@ -12,8 +12,14 @@ import pytest
 from support_bot import lifecycle
 from support_bot.asgi import Message, Receive, Scope, Send, header
 from support_bot.asgi.access_log import AccessLogMiddleware
-from support_bot.asgi.body_limit import BodyLimitMiddleware, is_json_media_type
-from support_bot.asgi.request_context import RequestContextMiddleware, parse_traceparent
+from support_bot.asgi.body_limit import (
+    BodyLimitMiddleware,
+    is_json_media_type,
+)
+from support_bot.asgi.request_context import (
+    RequestContextMiddleware,
+    parse_traceparent,
+)
 from support_bot.context import current_request_id, current_trace_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

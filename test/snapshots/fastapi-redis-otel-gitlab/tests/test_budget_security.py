@@ -5,8 +5,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from support_bot.agent.budget import TokenBudget, seconds_to_utc_midnight
-from support_bot.agent.errors import BudgetExceeded, RateLimited, Unauthorized
+from support_bot.agent.budget import (
+    TokenBudget,
+    seconds_to_utc_midnight,
+)
+from support_bot.agent.errors import (
+    BudgetExceeded,
+    RateLimited,
+    Unauthorized,
+)
 from support_bot.agent.security import (
     RateLimiter,
     authenticate,

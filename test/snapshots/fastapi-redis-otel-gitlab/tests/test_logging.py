@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from support_bot.context import request_id_var, span_id_var, trace_id_var
+from support_bot.context import (
+    request_id_var,
+    span_id_var,
+    trace_id_var,
+)
 from support_bot.logging import (
     REDACTED,
     ConsoleFormatter,

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient as LitestarTestClient
 
-from lite_agent import lifecycle
-from lite_agent.api import create_app
-from lite_agent.config import Settings
+from lite_agent_with_the_longest_allowed_name import lifecycle
+from lite_agent_with_the_longest_allowed_name.api import create_app
+from lite_agent_with_the_longest_allowed_name.config import Settings
 
 # create_app() returns the wrapped ASGI callable, not a Litestar instance.
 TestClient = LitestarTestClient[Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from lite_agent.sessions.base import SessionStore
+from lite_agent_with_the_longest_allowed_name.sessions.base import SessionStore
 
 
 async def check_store_contract(store: SessionStore) -> None:

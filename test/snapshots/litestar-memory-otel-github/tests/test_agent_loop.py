@@ -10,11 +10,23 @@ from typing import Any
 import httpx
 import pytest
 
-from lite_agent.agent.budget import TokenBudget
-from lite_agent.agent.errors import BudgetExceeded, UpstreamError, UpstreamTimeout, ValidationFailed
-from lite_agent.agent.fake import FakeChatModel
-from lite_agent.agent.llm import ChatModel, Completion, Message, OpenAIChatModel, StreamItem, ToolCall
-from lite_agent.agent.loop import (
+from lite_agent_with_the_longest_allowed_name.agent.budget import TokenBudget
+from lite_agent_with_the_longest_allowed_name.agent.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
+from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel
+from lite_agent_with_the_longest_allowed_name.agent.llm import (
+    ChatModel,
+    Completion,
+    Message,
+    OpenAIChatModel,
+    StreamItem,
+    ToolCall,
+)
+from lite_agent_with_the_longest_allowed_name.agent.loop import (
     MAX_STEPS_ANSWER,
     Agent,
     AgentLimits,
@@ -22,9 +34,9 @@ from lite_agent.agent.loop import (
     error_object,
     stream_events,
 )
-from lite_agent.agent.schemas import ChatRequest
-from lite_agent.agent.tools import default_registry
-from lite_agent.sessions.memory import MemorySessionStore
+from lite_agent_with_the_longest_allowed_name.agent.schemas import ChatRequest
+from lite_agent_with_the_longest_allowed_name.agent.tools import default_registry
+from lite_agent_with_the_longest_allowed_name.sessions.memory import MemorySessionStore
 
 
 async def no_sleep(seconds: float) -> None:
@@ -357,9 +369,14 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from lite_agent.logging import REDACTED, JsonFormatter, configure_logging
+    from lite_agent_with_the_longest_allowed_name.logging import (
+        REDACTED,
+        JsonFormatter,
+        configure_logging,
+    )
 
-    with caplog.at_level(logging.INFO, logger="lite_agent.agent.loop"):
+    loop_logger = "lite_agent_with_the_longest_allowed_name.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await make_agent(FakeChatModel()).run(ChatRequest(message="my secret plan"), trace_id="t")
     record = next(r for r in caplog.records if r.getMessage() == "turn finished")
     line = json.loads(JsonFormatter().format(record))

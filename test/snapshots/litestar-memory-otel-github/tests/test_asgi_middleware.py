@@ -9,12 +9,18 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from lite_agent import lifecycle
-from lite_agent.asgi import Message, Receive, Scope, Send, header
-from lite_agent.asgi.access_log import AccessLogMiddleware
-from lite_agent.asgi.body_limit import BodyLimitMiddleware, is_json_media_type
-from lite_agent.asgi.request_context import RequestContextMiddleware, parse_traceparent
-from lite_agent.context import current_request_id, current_trace_id
+from lite_agent_with_the_longest_allowed_name import lifecycle
+from lite_agent_with_the_longest_allowed_name.asgi import Message, Receive, Scope, Send, header
+from lite_agent_with_the_longest_allowed_name.asgi.access_log import AccessLogMiddleware
+from lite_agent_with_the_longest_allowed_name.asgi.body_limit import (
+    BodyLimitMiddleware,
+    is_json_media_type,
+)
+from lite_agent_with_the_longest_allowed_name.asgi.request_context import (
+    RequestContextMiddleware,
+    parse_traceparent,
+)
+from lite_agent_with_the_longest_allowed_name.context import current_request_id, current_trace_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 

@@ -5,16 +5,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lite_agent.agent.budget import TokenBudget, seconds_to_utc_midnight
-from lite_agent.agent.errors import BudgetExceeded, RateLimited, Unauthorized
-from lite_agent.agent.security import (
+from lite_agent_with_the_longest_allowed_name.agent.budget import (
+    TokenBudget,
+    seconds_to_utc_midnight,
+)
+from lite_agent_with_the_longest_allowed_name.agent.errors import (
+    BudgetExceeded,
+    RateLimited,
+    Unauthorized,
+)
+from lite_agent_with_the_longest_allowed_name.agent.security import (
     RateLimiter,
     authenticate,
     extract_api_key,
     fingerprint,
     key_matches,
 )
-from lite_agent.sessions.memory import MemorySessionStore
+from lite_agent_with_the_longest_allowed_name.sessions.memory import MemorySessionStore
 
 NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lite_agent.config import Settings, load_settings
+from lite_agent_with_the_longest_allowed_name.config import Settings, load_settings
 
 
 def test_defaults() -> None:

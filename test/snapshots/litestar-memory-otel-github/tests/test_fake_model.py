@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from lite_agent.agent.fake import FakeChatModel, find_expression
-from lite_agent.agent.llm import Completion
-from lite_agent.agent.tools import default_registry
+from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel, find_expression
+from lite_agent_with_the_longest_allowed_name.agent.llm import Completion
+from lite_agent_with_the_longest_allowed_name.agent.tools import default_registry
 
 TOOLS = default_registry().schemas()
 

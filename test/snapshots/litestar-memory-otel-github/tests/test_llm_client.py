@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from lite_agent.agent.errors import UpstreamError, UpstreamTimeout
-from lite_agent.agent.llm import (
+from lite_agent_with_the_longest_allowed_name.agent.errors import UpstreamError, UpstreamTimeout
+from lite_agent_with_the_longest_allowed_name.agent.llm import (
     Completion,
     OpenAIChatModel,
     backoff_delay,

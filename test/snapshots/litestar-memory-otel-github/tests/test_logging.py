@@ -5,8 +5,12 @@ import logging
 
 import pytest
 
-from lite_agent.context import request_id_var, span_id_var, trace_id_var
-from lite_agent.logging import (
+from lite_agent_with_the_longest_allowed_name.context import (
+    request_id_var,
+    span_id_var,
+    trace_id_var,
+)
+from lite_agent_with_the_longest_allowed_name.logging import (
     REDACTED,
     ConsoleFormatter,
     JsonFormatter,

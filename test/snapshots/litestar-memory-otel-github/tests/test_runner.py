@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 import uvicorn
 
-from lite_agent import healthcheck, lifecycle, observability, runner
-from lite_agent.config import Settings
-from lite_agent.runner import DrainingServer, available_cpus, worker_count
+from lite_agent_with_the_longest_allowed_name import healthcheck, lifecycle, observability, runner
+from lite_agent_with_the_longest_allowed_name.config import Settings
+from lite_agent_with_the_longest_allowed_name.runner import (
+    DrainingServer,
+    available_cpus,
+    worker_count,
+)
 
 
 def cgroup(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -151,5 +155,5 @@ def test_python_dash_m_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(runner, "main", lambda: 0)
     with pytest.raises(SystemExit) as caught:
-        runpy.run_module("lite_agent", run_name="__main__")
+        runpy.run_module("lite_agent_with_the_longest_allowed_name", run_name="__main__")
     assert caught.value.code == 0

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from lite_agent.config import Settings
-from lite_agent.sessions import MemorySessionStore, create_store
+from lite_agent_with_the_longest_allowed_name.config import Settings
+from lite_agent_with_the_longest_allowed_name.sessions import MemorySessionStore, create_store
 
 from store_contract import check_store_contract
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from lite_agent.agent.tools import (
+from lite_agent_with_the_longest_allowed_name.agent.tools import (
     CALCULATOR,
     Tool,
     ToolError,

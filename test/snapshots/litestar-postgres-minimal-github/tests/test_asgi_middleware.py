@@ -12,8 +12,14 @@ import pytest
 from archive_agent import lifecycle
 from archive_agent.asgi import Message, Receive, Scope, Send, header
 from archive_agent.asgi.access_log import AccessLogMiddleware
-from archive_agent.asgi.body_limit import BodyLimitMiddleware, is_json_media_type
-from archive_agent.asgi.request_context import RequestContextMiddleware, parse_traceparent
+from archive_agent.asgi.body_limit import (
+    BodyLimitMiddleware,
+    is_json_media_type,
+)
+from archive_agent.asgi.request_context import (
+    RequestContextMiddleware,
+    parse_traceparent,
+)
 from archive_agent.context import current_request_id, current_trace_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -5,8 +5,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from archive_agent.agent.budget import TokenBudget, seconds_to_utc_midnight
-from archive_agent.agent.errors import BudgetExceeded, RateLimited, Unauthorized
+from archive_agent.agent.budget import (
+    TokenBudget,
+    seconds_to_utc_midnight,
+)
+from archive_agent.agent.errors import (
+    BudgetExceeded,
+    RateLimited,
+    Unauthorized,
+)
 from archive_agent.agent.security import (
     RateLimiter,
     authenticate,

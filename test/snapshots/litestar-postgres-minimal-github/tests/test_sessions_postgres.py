@@ -14,7 +14,10 @@ from archive_agent.sessions import create_store
 from archive_agent.sessions import migrate as migrate_module
 from archive_agent.sessions.migrate import run
 from archive_agent.sessions.migrations import MIGRATIONS
-from archive_agent.sessions.postgres import CLEANUP_EVERY, PostgresSessionStore
+from archive_agent.sessions.postgres import (
+    CLEANUP_EVERY,
+    PostgresSessionStore,
+)
 
 from store_contract import check_store_contract
 

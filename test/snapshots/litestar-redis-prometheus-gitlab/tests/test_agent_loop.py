@@ -11,9 +11,21 @@ import httpx
 import pytest
 
 from triage_agent.agent.budget import TokenBudget
-from triage_agent.agent.errors import BudgetExceeded, UpstreamError, UpstreamTimeout, ValidationFailed
+from triage_agent.agent.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 from triage_agent.agent.fake import FakeChatModel
-from triage_agent.agent.llm import ChatModel, Completion, Message, OpenAIChatModel, StreamItem, ToolCall
+from triage_agent.agent.llm import (
+    ChatModel,
+    Completion,
+    Message,
+    OpenAIChatModel,
+    StreamItem,
+    ToolCall,
+)
 from triage_agent.agent.loop import (
     MAX_STEPS_ANSWER,
     Agent,
@@ -357,9 +369,14 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from triage_agent.logging import REDACTED, JsonFormatter, configure_logging
+    from triage_agent.logging import (
+        REDACTED,
+        JsonFormatter,
+        configure_logging,
+    )
 
-    with caplog.at_level(logging.INFO, logger="triage_agent.agent.loop"):
+    loop_logger = "triage_agent.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await make_agent(FakeChatModel()).run(ChatRequest(message="my secret plan"), trace_id="t")
     record = next(r for r in caplog.records if r.getMessage() == "turn finished")
     line = json.loads(JsonFormatter().format(record))

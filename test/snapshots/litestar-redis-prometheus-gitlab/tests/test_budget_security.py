@@ -5,8 +5,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from triage_agent.agent.budget import TokenBudget, seconds_to_utc_midnight
-from triage_agent.agent.errors import BudgetExceeded, RateLimited, Unauthorized
+from triage_agent.agent.budget import (
+    TokenBudget,
+    seconds_to_utc_midnight,
+)
+from triage_agent.agent.errors import (
+    BudgetExceeded,
+    RateLimited,
+    Unauthorized,
+)
 from triage_agent.agent.security import (
     RateLimiter,
     authenticate,

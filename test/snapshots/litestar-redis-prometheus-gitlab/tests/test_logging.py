@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from triage_agent.context import request_id_var, span_id_var, trace_id_var
+from triage_agent.context import (
+    request_id_var,
+    span_id_var,
+    trace_id_var,
+)
 from triage_agent.logging import (
     REDACTED,
     ConsoleFormatter,

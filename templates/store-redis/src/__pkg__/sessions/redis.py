@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 
 SESSION_TTL_SECONDS = 30 * 24 * 3600
 CONNECT_ATTEMPTS = 5
+# Connections per worker process. Past this, a request waits (up to
+# POOL_TIMEOUT_SECONDS) for a free connection instead of failing at once, so a
+# burst of concurrent turns queues rather than turning into 500s.
+MAX_CONNECTIONS = 64
+POOL_TIMEOUT_SECONDS = 5
 
 
 class RedisSessionStore(SessionStore):
@@ -51,13 +56,16 @@ class RedisSessionStore(SessionStore):
         return self._client
 
     async def connect(self) -> None:
-        self._client = Redis.from_url(
+        pool = BlockingConnectionPool.from_url(
             self.url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_TIMEOUT_SECONDS,
             decode_responses=True,
             socket_timeout=5,
             socket_connect_timeout=5,
             health_check_interval=30,
         )
+        self._client = Redis.from_pool(pool)  # the client owns (and closes) the pool
         for attempt in range(1, self.connect_attempts + 1):
             try:
                 await self._client.ping()

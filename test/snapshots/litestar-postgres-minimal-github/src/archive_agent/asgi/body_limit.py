@@ -12,8 +12,13 @@ from . import ASGIApp, Message, Receive, Scope, Send, header
 from .errors import send_error
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(PayloadTooLarge):
+    """Raised into the application when a chunked body passes the limit.
+
+    A PayloadTooLarge, so a framework's error handler answers 413 with it
+    rather than logging an unhandled error; guarded_send makes sure the
+    client gets exactly one 413 whatever the application does with it.
+    """
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -65,7 +70,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
                     exceeded = True
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(f"body is over {self.max_body_bytes} bytes")
             return message
 
         async def guarded_send(message: Message) -> None:

@@ -98,7 +98,7 @@ def create_app(
             logger.info("stopped")
 
     app = FastAPI(
-        title="ledger-agent",
+        title="durable-conversation-ledger-agent-europe",
         description=DESCRIPTION,
         version=__version__,
         docs_url="/docs" if settings.docs_on else None,

@@ -82,7 +82,7 @@ def openapi_config(settings: Settings) -> OpenAPIConfig:
     if settings.docs_on:
         plugins.append(SwaggerRenderPlugin(path=DOCS_PATH))
     return OpenAPIConfig(
-        title="lite-agent",
+        title="lite-agent-with-the-longest-allowed-name",
         version=__version__,
         description=DESCRIPTION,
         openapi_router=Router(path="/", route_handlers=[], include_in_schema=False),

@@ -1,4 +1,4 @@
-"""The server runner behind ``python -m lite_agent``.
+"""The server runner behind ``python -m lite_agent_with_the_longest_allowed_name``.
 
 uvicorn with uvloop and httptools. ``WORKERS=0`` picks the worker count from
 the CPU quota the container really has (cgroup v2 ``cpu.max`` or v1 CFS quota),
@@ -31,7 +31,7 @@ from . import lifecycle, observability
 from .config import Settings, load_settings
 from .logging import configure_logging
 
-logger = logging.getLogger("lite_agent.server")
+logger = logging.getLogger("lite_agent_with_the_longest_allowed_name.server")
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -129,7 +129,7 @@ class DrainingServer(uvicorn.Server):
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
-        "lite_agent.api:create_app",
+        "lite_agent_with_the_longest_allowed_name.api:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -1,4 +1,4 @@
-"""Apply the Postgres session store's migrations: ``python -m ledger_agent.sessions.migrate``.
+"""Apply the Postgres session store's migrations: ``python -m durable_conversation_ledger_agent_europe.sessions.migrate``.
 
 The migrations live in ``migrations/``; the store also applies them at start
 (``PostgresSessionStore.connect``). A transaction-scoped advisory lock makes

@@ -22,15 +22,15 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from lite_agent import __version__
+from lite_agent_with_the_longest_allowed_name import __version__
 
 if TYPE_CHECKING:
     from ._middleware import ASGIApp
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = "lite-agent"
-INSTRUMENTATION_SCOPE = "lite_agent"
+SERVICE_NAME = "lite-agent-with-the-longest-allowed-name"
+INSTRUMENTATION_SCOPE = "lite_agent_with_the_longest_allowed_name"
 
 # Same buckets as the Prometheus stack (CONTRACT.md).
 DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)

@@ -1,4 +1,4 @@
-"""The server runner behind ``python -m ledger_agent``.
+"""The server runner behind ``python -m durable_conversation_ledger_agent_europe``.
 
 uvicorn with uvloop and httptools. ``WORKERS=0`` picks the worker count from
 the CPU quota the container really has (cgroup v2 ``cpu.max`` or v1 CFS quota),
@@ -31,7 +31,7 @@ from . import lifecycle, observability
 from .config import Settings, load_settings
 from .logging import configure_logging
 
-logger = logging.getLogger("ledger_agent.server")
+logger = logging.getLogger("durable_conversation_ledger_agent_europe.server")
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -129,7 +129,7 @@ class DrainingServer(uvicorn.Server):
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
-        "ledger_agent.api:create_app",
+        "durable_conversation_ledger_agent_europe.api:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -1,3 +1,0 @@
-"""ledger-agent: an LLM agent service."""
-
-__version__ = "0.1.0"

@@ -1,7 +1,0 @@
-"""Run the service: ``python -m ledger_agent`` (see runner.py)."""
-
-import sys
-
-from .runner import main
-
-sys.exit(main())

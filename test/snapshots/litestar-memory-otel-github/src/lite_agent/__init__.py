@@ -1,3 +1,0 @@
-"""lite-agent: an LLM agent service."""
-
-__version__ = "0.1.0"

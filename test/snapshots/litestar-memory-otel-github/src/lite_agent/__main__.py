@@ -1,7 +1,0 @@
-"""Run the service: ``python -m lite_agent`` (see runner.py)."""
-
-import sys
-
-from .runner import main
-
-sys.exit(main())
