@@ -58,8 +58,14 @@ export async function installStep(plan: Plan, env: NodeJS.ProcessEnv): Promise<[
   const { execa } = await import('execa');
   const r = await execa('uv', ['sync', '--frozen'], { cwd: plan.dir, env, reject: false, all: true });
   if (r.exitCode === 0) return ['done', 'dependencies installed with uv sync'];
-  const last = (r.all ?? '').trim().split('\n').pop() ?? '';
-  return ['failed', `uv sync failed (${last}); run it yourself in the project`];
+  return ['failed', `uv sync failed (${firstErrorLine(r.all ?? '')}); run \`uv sync\` yourself in the project`];
+}
+
+/** The line of a tool's output that says what went wrong: the first error line, else the first line. */
+export function firstErrorLine(output: string): string {
+  const lines = output.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  const line = lines.find((l) => /error|not found|no interpreter|failed/i.test(l)) ?? lines[0] ?? 'no output';
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 
 /** Non-interactive: run the steps, report each on one line. */
