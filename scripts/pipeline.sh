@@ -15,7 +15,8 @@
 #   --keep         leave the conformance container running afterwards
 #   -h, --help
 #
-# Stages, in order: generate lint python build run conformance drain report.
+# Stages, in order: generate lint python observability build run conformance drain
+# report.
 # A stage that needs an earlier one's product takes it from out/ (generate ->
 # out/<preset>, build -> the image localhost/cas-<preset>:pipeline); the
 # conformance and drain stages start their own container when none is running.
@@ -25,13 +26,14 @@
 # PIPELINE_PORT_BASE (18310), PIPELINE_PYTHON (3.11: the interpreter uv uses for
 # the generated project's own checks), PIPELINE_PRESETS (test/presets),
 # PIPELINE_SNAPSHOTS (test/snapshots), DRAIN_LATENCY_MS (2500),
-# DRAIN_SHUTDOWN_TIMEOUT (15), CONFORMANCE_FUZZ_COUNT (1000).
+# DRAIN_SHUTDOWN_TIMEOUT (15), CONFORMANCE_FUZZ_COUNT (1000), OBS_PORT_BASE
+# (PIPELINE_PORT_BASE+40: scripts/verify-observability.sh's ports +10, +20, +40).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-ALL_STAGES=(generate lint python build run conformance drain report)
+ALL_STAGES=(generate lint python observability build run conformance drain report)
 CONTAINER_STAGES=" build run conformance drain "
 OUT=$(realpath -m "${PIPELINE_OUT:-out}")
 ENGINE="${ENGINE:-podman}"
@@ -44,6 +46,7 @@ SNAPSHOTS_DIR="${PIPELINE_SNAPSHOTS:-test/snapshots}"
 APP_PORT=$PORT_BASE              # the conformance container
 VARIANT_PORT=$((PORT_BASE + 1))  # auth off / docs off / rate limit
 DRAIN_PORT=$((PORT_BASE + 2))    # the drain container
+export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
 API_KEY="cas-pipeline-key-0123456789"
 SECOND_KEY="cas-pipeline-key-second"
 DRAIN_LATENCY_MS="${DRAIN_LATENCY_MS:-2500}"
@@ -332,6 +335,27 @@ stage_python() {
   )
 }
 
+# observability: scripts/verify-observability.sh in process mode (the service runs
+# as `python -m <pkg>` from the python stage's copy and its .venv): promtool on the
+# generated Prometheus files, the static checks of every stack, and for the
+# prometheus/otel presets the live checks (a real Prometheus scraping it, or a test
+# OTLP receiver). Without a python stage before it the script makes the .venv itself.
+stage_observability() {
+  local p=$1 log=$2
+  local work="$OUT/work/$p"
+  if [[ ! -x $work/.venv/bin/python ]]; then
+    rm -rf "$work"
+    mkdir -p "$OUT/work"
+    cp -a "$OUT/$p" "$work"
+  fi
+  mkdir -p "$(frag "$p")"
+  local rc=0
+  UV_BIN="$UV" OBS_VITEST_JSON="$(frag "$p")/observability.json" \
+    run_logged "$log" env NO_COLOR=1 bash scripts/verify-observability.sh "$work" || rc=1
+  grep -E 'SUCCESS|FAILED|Test Files|Tests ' "$log" | sed 's/^/  /'
+  return $rc
+}
+
 stage_build() {
   local p=$1 log=$2
   local image="localhost/cas-$p:pipeline"
@@ -428,6 +452,17 @@ stage_conformance() {
   grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  token budget 2000\/day: /'
   $ENGINE logs "$vname" >"$OUT/logs/$p/container-$vname-budget.log" 2>&1 || true
   remove_container "$vname"
+  # Pass 4, observability=prometheus: scripts/verify-observability.sh against the
+  # hardened container (its WORKERS, the multiprocess directory on the tmpfs), a
+  # real Prometheus scraping it; auth off (the checks send no key).
+  if [[ $(answer "$p" observability) == prometheus ]]; then
+    start_container "$p" "$vname" "$VARIANT_PORT" "$log" >/dev/null || return 1
+    OBS_VITEST_JSON="$(frag "$p")/observability-container.json" \
+      run_logged "$log" env NO_COLOR=1 bash scripts/verify-observability.sh "$OUT/$p" "$(base_url_for "$VARIANT_PORT")" || rc=1
+    grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  observability (Prometheus scraping the container): /'
+    $ENGINE logs "$vname" >"$OUT/logs/$p/container-$vname-observability.log" 2>&1 || true
+    remove_container "$vname"
+  fi
   return $rc
 }
 

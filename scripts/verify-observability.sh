@@ -14,6 +14,7 @@
 # With BASE_URL (e.g. a container) they use it; for otel the service must export to
 # http://<this host>:$((OBS_PORT_BASE+40)) (OTEL_EXPORTER_OTLP_ENDPOINT), and log
 # lines are not checked.
+# OBS_VITEST_JSON=FILE also writes vitest's JSON report to FILE.
 # Ports: OBS_PORT_BASE (18200): service +10, Prometheus +20, OTLP receiver +40.
 set -euo pipefail
 
@@ -54,5 +55,8 @@ if [[ -z $BASE_URL && $OBS != minimal && ! -x $PROJECT_DIR/.venv/bin/python ]]; 
 fi
 
 cd "$ROOT"
+reporters=()
+# OBS_VITEST_JSON=FILE: also write vitest's JSON report there (scripts/pipeline.sh)
+[[ -n ${OBS_VITEST_JSON:-} ]] && reporters=(--reporter=default --reporter=json "--outputFile.json=$OBS_VITEST_JSON")
 OBS_PROJECT_DIR="$PROJECT_DIR" OBS_BASE_URL="$BASE_URL" \
-  npx vitest run --project observability
+  npx vitest run --project observability "${reporters[@]}"

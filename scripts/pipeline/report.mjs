@@ -3,8 +3,8 @@
 //   node scripts/pipeline/report.mjs OUT PRESET             -> OUT/report/PRESET.json
 //   node scripts/pipeline/report.mjs OUT --summary P1 P2... -> OUT/report.md + a table on stdout
 // Reads the fragments scripts/pipeline.sh leaves in OUT/report/<preset>/:
-// stages.tsv, build.json, history.json, run.json, conformance*.json (vitest's JSON
-// reporter), drain.json. Missing fragments are reported as "not run".
+// stages.tsv, build.json, history.json, run.json, observability.json and
+// conformance*.json (vitest's JSON reporter), drain.json. Missing fragments are reported as "not run".
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -28,7 +28,7 @@ function vitestCounts(f) {
   const failed = [];
   for (const file of j.testResults ?? []) {
     for (const t of file.assertionResults ?? []) {
-      if (t.status === 'failed') failed.push(`${file.name.replace(/^.*test\/conformance\//, '')} > ${t.fullName}`);
+      if (t.status === 'failed') failed.push(`${file.name.replace(/^.*test\/(conformance|observability)\//, '')} > ${t.fullName}`);
     }
   }
   return {
@@ -90,7 +90,9 @@ function presetReport(p) {
       auth_on: vitestCounts(join(dir, 'conformance.json')),
       auth_off_docs_off_rate_limited: vitestCounts(join(dir, 'conformance-variant.json')),
       token_budget: vitestCounts(join(dir, 'conformance-budget.json')),
+      observability_against_container: vitestCounts(join(dir, 'observability-container.json')),
     },
+    observability: vitestCounts(join(dir, 'observability.json')),
     drain,
   };
 }
@@ -111,7 +113,7 @@ const reports = presets.map((p) => {
   writeFileSync(join(out, 'report', `${p}.json`), `${JSON.stringify(r, null, 2)}\n`);
   return r;
 });
-const stageNames = ['generate', 'lint', 'python', 'build', 'run', 'conformance', 'drain', 'report'];
+const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'drain', 'report'];
 const lines = [];
 lines.push('# Verification pipeline report', '');
 lines.push('Stage durations in seconds (`–` not run for this preset, `FAIL` failed).', '');
@@ -144,10 +146,10 @@ for (const r of reports) {
   }
 }
 const failedTests = reports.flatMap((r) =>
-  Object.values(r.conformance ?? {}).flatMap((c) => (c?.failed_tests ?? []).map((t) => `${r.preset}: ${t}`)),
+  [...Object.values(r.conformance ?? {}), r.observability].flatMap((c) => (c?.failed_tests ?? []).map((t) => `${r.preset}: ${t}`)),
 );
 if (failedTests.length) {
-  lines.push('', '## Failed conformance tests', '', ...failedTests.map((t) => `- ${t}`));
+  lines.push('', '## Failed conformance and observability tests', '', ...failedTests.map((t) => `- ${t}`));
 }
 lines.push('');
 writeFileSync(join(out, 'report.md'), lines.join('\n'));
