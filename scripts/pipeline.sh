@@ -454,9 +454,10 @@ stage_conformance() {
   remove_container "$vname"
   # Pass 4, observability=prometheus: scripts/verify-observability.sh against the
   # hardened container (its WORKERS, the multiprocess directory on the tmpfs), a
-  # real Prometheus scraping it; auth off (the checks send no key).
+  # real Prometheus scraping it; auth off (the checks send no key); a daily token
+  # budget, as in process mode, so agent_token_budget_used_ratio is exported.
   if [[ $(answer "$p" observability) == prometheus ]]; then
-    start_container "$p" "$vname" "$VARIANT_PORT" "$log" >/dev/null || return 1
+    start_container "$p" "$vname" "$VARIANT_PORT" "$log" "TOKEN_BUDGET_DAILY=1000000" >/dev/null || return 1
     OBS_VITEST_JSON="$(frag "$p")/observability-container.json" \
       run_logged "$log" env NO_COLOR=1 bash scripts/verify-observability.sh "$OUT/$p" "$(base_url_for "$VARIANT_PORT")" || rc=1
     grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  observability (Prometheus scraping the container): /'
