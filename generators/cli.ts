@@ -22,7 +22,7 @@ import {
   type ResolvedAnswers,
 } from './app/options.js';
 import { parseAnswersText, type ParsedFile } from './app/answers-file.js';
-import { TEMPLATES_DIR, VERSION } from './paths.js';
+import { PACKAGE_ROOT, TEMPLATES_DIR, USE_TEMPLATE_PACK, VERSION } from './paths.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -205,8 +205,10 @@ export interface GenerateFlags {
 async function generate(plan: Plan, f: GenerateFlags): Promise<number> {
   const { io } = f;
   const { render } = await import('./app/render.js');
-  const { planWrite } = await import('./app/write.js');
-  const tree = render(plan.answers, { templatesDir: TEMPLATES_DIR, generatorVersion: VERSION, ownedPaths: plan.ownedPaths });
+  const { loadPack } = await import('./app/pack.js');
+  const pack = USE_TEMPLATE_PACK ? loadPack(PACKAGE_ROOT) : undefined;
+  const tree = render(plan.answers, { templatesDir: TEMPLATES_DIR, generatorVersion: VERSION, ownedPaths: plan.ownedPaths, pack });
+  const { planWrite } = await import('./app/plan.js');
   const status = planWrite(plan.dir, tree, (p) => readFileSync(p));
   const shown = displayDir(io, plan.dir);
 

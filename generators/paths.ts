@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The template layers. CREATE_AGENT_SERVICE_TEMPLATES overrides it (tests use a small fixture). */
 export const TEMPLATES_DIR = process.env.CREATE_AGENT_SERVICE_TEMPLATES || join(PACKAGE_ROOT, 'templates');
+/** The precompiled template pack (dist/templates.cjs) is only for the package's own templates/. */
+export const USE_TEMPLATE_PACK = !process.env.CREATE_AGENT_SERVICE_TEMPLATES;
 
 declare const __GENERATOR_VERSION__: string | undefined;
 

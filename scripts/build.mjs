@@ -1,24 +1,67 @@
-// Bundle generators/cli.ts and everything it uses (yeoman-generator, mem-fs,
-// clack, ejs, execa) into ONE ESM file, dist/cli.js, so the published package
-// has no runtime dependencies. Lazy `import()`s of bundled modules stay lazy
-// (esbuild wraps them in on-demand initialisers), so startup only evaluates
-// what the path needs.
+// Build the published bundle into dist/ (npm run build; also run by the tests):
 //
-// Several processes may build at once in this shared tree (tests spawn
-// dist/cli.js): outputs are written to a temp file and renamed into place, so a
-// reader never sees a missing or half-written bundle.
+//   dist/cli.js           entry (generators/cli.ts): argument parsing, options, --help, --version
+//   dist/<name>-<hash>.js ESM chunks, one per lazily imported path: rendering, writing
+//                         (yeoman-generator + mem-fs), the interactive UI (clack),
+//                         post-generation steps (execa), check/update. A path loads
+//                         only the chunks it imports, so --version never evaluates
+//                         yeoman or clack.
+//   dist/templates.cjs    the template pack: every ejs template of templates/
+//                         precompiled (generators/app/pack.ts, pack-build.ts)
+//
+// Everything the CLI uses is bundled: the published package has no runtime
+// dependencies.
+//
+// Several processes may build at once in this shared tree (tests spawn the
+// CLI): every output is written to a temp file and renamed into place, chunks
+// first and cli.js last, so a reader never sees a missing or half-written file.
+// Chunk names are content hashes; chunks of older builds are removed once they
+// are a minute old (a CLI started from an older cli.js may still import them),
+// or at once when packing (prepack).
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const dist = join(root, 'dist');
+
+const writeAtomic = (path, contents) => {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, path);
+};
+
+// yeoman-generator imports, at load time, packages for features create-agent-service
+// never uses (git user info through simple-git, npm version lookups, spawnCommand
+// through execa, the generator's own package.json lookup). Loading them is most of
+// the writer's start-up cost, so for yeoman-generator's own imports they are replaced
+// with stubs (generators/build-stubs/): every stubbed function throws a clear error if
+// it is ever called, except readPackageUpSync, reimplemented for the one way
+// yeoman-generator calls it ({ cwd, normalize: false }). The writing path itself
+// (yeoman-generator's fs API over mem-fs / mem-fs-editor, commit) is untouched.
+const YEOMAN_STUBS = ['simple-git', 'latest-version', 'execa', 'read-package-up'];
+const stubYeomanExtras = {
+  name: 'stub-yeoman-extras',
+  setup(b) {
+    const filter = new RegExp(`^(${YEOMAN_STUBS.join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (!/[\\/]node_modules[\\/]yeoman-generator[\\/]/.test(args.importer)) return undefined;
+      return { path: join(root, 'generators', 'build-stubs', `${args.path}.mjs`) };
+    });
+  },
+};
 
 const result = await build({
+  plugins: [stubYeomanExtras],
   absWorkingDir: root,
   entryPoints: { cli: 'generators/cli.ts' },
   outdir: 'dist',
+  // chunks sit beside cli.js: generators/paths.ts finds the package root as `..` of any of them
+  chunkNames: '[name]-[hash]',
+  splitting: true,
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -32,14 +75,51 @@ const result = await build({
   write: false,
   logLevel: 'warning',
 });
-for (const file of result.outputFiles) {
-  mkdirSync(dirname(file.path), { recursive: true });
-  const tmp = `${file.path}.${process.pid}.tmp`;
-  writeFileSync(tmp, file.contents);
-  renameSync(tmp, file.path);
+
+// The template pack, compiled by the same code the tests check it with.
+const packBuilder = await build({
+  absWorkingDir: root,
+  entryPoints: ['generators/app/pack-build.ts'],
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  packages: 'external',
+  write: false,
+  logLevel: 'warning',
+});
+const builderFile = join(dist, `.pack-build.${process.pid}.mjs`);
+mkdirSync(dist, { recursive: true });
+writeFileSync(builderFile, packBuilder.outputFiles[0].contents);
+let packSource;
+try {
+  const { buildPackSource } = await import(pathToFileURL(builderFile).href);
+  packSource = buildPackSource(join(root, 'templates')).source;
+} finally {
+  rmSync(builderFile, { force: true });
 }
+writeAtomic(join(dist, 'templates.cjs'), packSource);
+
+const entry = join(dist, 'cli.js');
+const outputs = result.outputFiles.sort((a, b) => (a.path === entry) - (b.path === entry));
+for (const file of outputs) writeAtomic(file.path, file.contents);
+
+const keep = new Set([...outputs.map((f) => f.path), join(dist, 'templates.cjs')]);
+const packing = process.env.npm_lifecycle_event === 'prepack' || process.argv.includes('--clean');
+for (const name of readdirSync(dist)) {
+  const path = join(dist, name);
+  if (keep.has(path) || name.endsWith('.tmp') || name.startsWith('.pack-build.')) continue;
+  try {
+    if (packing || Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true, recursive: true });
+  } catch {
+    // removed by a concurrent build
+  }
+}
+
 if (process.argv.includes('--analyze')) {
   const { analyzeMetafile } = await import('esbuild');
   console.log(await analyzeMetafile(result.metafile));
 }
-if (process.argv.includes('--verbose')) for (const f of result.outputFiles) console.log(relative(root, f.path), f.contents.length);
+if (process.argv.includes('--verbose')) {
+  for (const f of outputs) console.log(relative(root, f.path), f.contents.length);
+  console.log('dist/templates.cjs', Buffer.byteLength(packSource));
+}

@@ -3,13 +3,14 @@
  * The same function serves create, --dry-run, check, update and the snapshot tests.
  * Conventions: templates/README.md.
  */
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, existsSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import ejs from 'ejs';
 import { type Answers, pythonPackage } from './answers.js';
 import { layersFor, lockProfile } from './layers.js';
 import { q } from './quote.js';
 import { ANSWERS_FILE, serializeAnswersFile } from './answers-file.js';
+import { includeKey, packIsFresh, type LoadedPack } from './pack.js';
 
 export interface RenderedFile {
   content: Buffer;
@@ -28,6 +29,9 @@ interface Source {
   /** path inside the layer, posix */
   rel: string;
   abs: string;
+  /** `${layer}/${rel}`: the template's key in the pack */
+  key: string;
+  stat: Stats;
 }
 
 function listFiles(dir: string, prefix = ''): string[] {
@@ -56,6 +60,28 @@ export interface RenderOptions {
   generatorVersion: string;
   /** Recorded in the answers file (globs the team owns, skipped by `check`). Default []. */
   ownedPaths?: string[];
+  /**
+   * Precompiled templates (dist/templates.cjs, see pack.ts). Used only when it
+   * matches templatesDir exactly; otherwise the live templates are compiled.
+   */
+  pack?: LoadedPack;
+}
+
+const EJS_OPTIONS = { async: false, strict: false, rmWhitespace: false } as const;
+const BOM = /^\uFEFF/;
+
+/** ejs's include data: a null-prototype shallow copy of the includer's data, then includeData. */
+function includeData(data: object, extra: object | undefined): object {
+  const copy = (to: Record<string, unknown>, from: object): void => {
+    for (const p in from) {
+      if (!Object.prototype.hasOwnProperty.call(from, p) || p === '__proto__' || p === 'constructor') continue;
+      to[p] = (from as Record<string, unknown>)[p];
+    }
+  };
+  const d = Object.create(null) as Record<string, unknown>;
+  copy(d, data);
+  if (extra) copy(d, extra);
+  return d;
 }
 
 /** Render every file of every active layer. Throws RenderError; writes nothing. */
@@ -70,7 +96,8 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     const dir = join(templatesDir, layer);
     if (!existsSync(dir)) throw new RenderError(`template layer "${layer}" is missing (${layer} is not implemented yet)`);
     for (const rel of listFiles(dir)) {
-      const src = { layer, rel, abs: join(dir, rel) };
+      const abs = join(dir, rel);
+      const src = { layer, rel, abs, key: `${layer}/${rel}`, stat: statSync(abs) };
       if (rel.startsWith('_slots/')) {
         const slotName = posix.basename(rel).replace(/\.ejs$/, '');
         if (!slotSources.has(slotName)) slotSources.set(slotName, []);
@@ -89,11 +116,40 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     q,
   };
 
+  const all = [...sources, ...[...slotSources.values()].flat()];
+  const pack =
+    opts.pack && packIsFresh(opts.pack, templatesDir, layers, new Map(all.map((s) => [s.key, s.stat]))) ? opts.pack.pack : undefined;
+
+  // ejs's include(), for a precompiled template: the same lookup (relative to the
+  // including file, `.ejs` added when there is no extension) and the same data.
+  const packInclude =
+    (from: string, data: object) =>
+    (name: string, extra?: object): string => {
+      const d = includeData(data, extra);
+      const key = includeKey(from, name);
+      const fn = key === undefined ? undefined : pack!.inc[key];
+      if (fn && key !== undefined) return fn(d, undefined, packInclude(key, d), undefined);
+      // not precompiled (a computed name): what ejs itself does
+      const abs = /^[A-Za-z]+:\\|^\//.test(name)
+        ? ejs.resolveInclude(name.replace(/^\/*/, ''), '/', true)
+        : ejs.resolveInclude(name, join(templatesDir, from));
+      if (!existsSync(abs)) throw new Error(`Could not find the include file "${ejs.escapeXML(name)}"`);
+      return ejs.render(readFileSync(abs, 'utf8').replace(BOM, ''), d, { ...EJS_OPTIONS, filename: abs });
+    };
+
   const renderText = (src: Source): string => {
+    const fn = pack?.top[src.key];
+    if (fn && src.rel.endsWith('.ejs')) {
+      try {
+        return fn(context, undefined, packInclude(src.key, context), undefined);
+      } catch (err) {
+        throw new RenderError(`template ${src.layer}/${src.rel} failed to render: ${(err as Error).message.split('\n').pop()}`);
+      }
+    }
     const text = readFileSync(src.abs, 'utf8');
     if (!src.rel.endsWith('.ejs')) return text;
     try {
-      return ejs.render(text, context, { filename: src.abs, async: false, strict: false, rmWhitespace: false });
+      return ejs.render(text, context, { filename: src.abs, ...EJS_OPTIONS });
     } catch (err) {
       throw new RenderError(`template ${src.layer}/${src.rel} failed to render: ${(err as Error).message.split('\n').pop()}`);
     }
@@ -120,7 +176,7 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     const previous = owners.get(out);
     if (previous) throw new RenderError(`layers "${previous}" and "${src.layer}" both produce ${out}`);
     owners.set(out, src.layer);
-    const executable = (statSync(src.abs).mode & 0o111) !== 0;
+    const executable = (src.stat.mode & 0o111) !== 0;
     let content: Buffer;
     if (src.rel.endsWith('.ejs')) {
       const text = renderText(src);

@@ -7,48 +7,16 @@
  * The generator is hosted by a minimal environment (cwd, sharedFs, adapter) and
  * its `writing` phase is driven directly.
  */
-import { lstatSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import type { Stats } from 'node:fs';
+import { Transform } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import Generator from 'yeoman-generator';
 import { create as createMemFs } from 'mem-fs';
+import { createCommitTransform } from 'mem-fs-editor/transform';
 import type { RenderedTree } from './render.js';
-import { UsageError } from './options.js';
 
-export type FileStatus = 'new' | 'identical' | 'conflict';
-
-/** What committing `tree` into `dir` would do to each file; refuses unsafe targets. */
-export function planWrite(dir: string, tree: RenderedTree, readFile: (p: string) => Buffer): Map<string, FileStatus> {
-  const root = resolve(dir);
-  const plan = new Map<string, FileStatus>();
-  for (const [rel, file] of tree) {
-    const target = resolve(root, rel);
-    if (!target.startsWith(root + sep)) throw new UsageError(`refusing to write ${rel}: outside ${dir}`);
-    // every existing ancestor must be a real directory (never follow a symlink out of DIR)
-    const parts = rel.split('/');
-    let cur = root;
-    let status: FileStatus = 'new';
-    for (let i = 0; i < parts.length; i++) {
-      cur = join(cur, parts[i]!);
-      let st: Stats;
-      try {
-        st = lstatSync(cur);
-      } catch {
-        break;
-      }
-      const last = i === parts.length - 1;
-      if (st.isSymbolicLink()) throw new UsageError(`refusing to write ${rel}: ${cur} is a symbolic link`);
-      if (!last && !st.isDirectory()) throw new UsageError(`cannot write ${rel}: ${cur} exists and is not a directory`);
-      if (last) {
-        if (!st.isFile()) throw new UsageError(`cannot write ${rel}: ${cur} exists and is not a regular file`);
-        const same = readFile(cur).equals(file.content) && (st.mode & 0o777) === file.mode;
-        status = same ? 'identical' : 'conflict';
-      }
-    }
-    plan.set(rel, status);
-  }
-  return plan;
-}
+export { planWrite, type FileStatus } from './plan.js';
 
 interface MinimalEnv {
   cwd: string;
@@ -67,6 +35,37 @@ class ServiceGenerator extends Generator {
   }
 }
 
+/** How many files mem-fs-editor writes at once (its own commit writes one at a time). */
+const COMMIT_LANES = 8;
+
+/**
+ * A commit pipeline stage that runs mem-fs-editor's own commit transform in
+ * COMMIT_LANES lanes, so the files' filesystem calls (stat, mkdir, write,
+ * chmod) overlap instead of running one file after another. Every file is
+ * written exactly as mem-fs-editor writes it and its commit state cleared; the
+ * files then go on to the commit's final transform, which has nothing left to
+ * write for them. A failure in any lane fails the commit.
+ */
+function concurrentCommit(): Transform {
+  const lanes = Array.from({ length: COMMIT_LANES }, () => createCommitTransform().resume());
+  const files: unknown[] = [];
+  return new Transform({
+    objectMode: true,
+    transform(file, _encoding, callback) {
+      lanes[files.length % COMMIT_LANES]!.write(file);
+      files.push(file);
+      callback();
+    },
+    flush(callback) {
+      for (const lane of lanes) lane.end();
+      Promise.all(lanes.map((lane) => finished(lane))).then(() => {
+        for (const file of files) this.push(file);
+        callback();
+      }, callback);
+    },
+  });
+}
+
 /** Stage every file in mem-fs, then commit them (and only them) to `dir`. */
 export async function commitTree(dir: string, tree: RenderedTree): Promise<void> {
   const root = resolve(dir);
@@ -83,5 +82,5 @@ export async function commitTree(dir: string, tree: RenderedTree): Promise<void>
   gen.tree = tree;
   gen.writing();
   const ours = new Set([...tree.keys()].map((rel) => resolve(root, rel)));
-  await gen.fs.commit({ filter: (f: { path: string }) => ours.has(f.path) } as never);
+  await gen.fs.commit({ filter: (f: { path: string }) => ours.has(f.path) } as never, concurrentCommit() as never);
 }

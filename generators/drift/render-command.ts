@@ -35,7 +35,8 @@ import {
 } from '../app/options.js';
 import { outputPath, render, type RenderedTree } from '../app/render.js';
 import { pythonPackage } from '../app/answers.js';
-import { TEMPLATES_DIR, VERSION } from '../paths.js';
+import { PACKAGE_ROOT, TEMPLATES_DIR, USE_TEMPLATE_PACK, VERSION } from '../paths.js';
+import { loadPack } from '../app/pack.js';
 import { parseAnswersDoc, type AnswersDoc } from './answers.js';
 
 export const PROTOCOL = 1;
@@ -109,7 +110,8 @@ export function renderDoc(doc: AnswersDoc, migrate: boolean, given: PartialAnswe
     const parsed = parseAnswersText(JSON.stringify(doc.raw), doc.where, true);
     answers = resolveAnswers([{ values: parsed.answers, origin: (k) => `${doc.where}: key "answers.${k}"` }]);
   }
-  const files = render(answers, { templatesDir: TEMPLATES_DIR, generatorVersion: VERSION, ownedPaths: doc.ownedPaths });
+  const pack = USE_TEMPLATE_PACK ? loadPack(PACKAGE_ROOT) : undefined;
+  const files = render(answers, { templatesDir: TEMPLATES_DIR, generatorVersion: VERSION, ownedPaths: doc.ownedPaths, pack });
   const otherPaths = [...allLayerPaths(TEMPLATES_DIR, answers.name)].filter((p) => !files.has(p)).sort();
   return { generatorVersion: VERSION, answers: { ...answers }, defaulted, dropped, files, otherPaths };
 }
