@@ -112,3 +112,38 @@ def test_prepare_process_tree_makes_a_clean_multiprocess_dir(
     assert app is not None
     monkeypatch.delenv(observability.MULTIPROC_ENV)
     assert str(observability.default_multiproc_dir()).endswith("-prometheus")
+
+
+def test_one_worker_uses_in_process_metrics(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    target = tmp_path / "prom"
+    monkeypatch.setenv(observability.MULTIPROC_ENV, str(target))
+    observability.prepare_process_tree(Settings(_env_file=None, workers=1))
+    assert observability.MULTIPROC_ENV not in os.environ
+    assert not target.exists()
+    monkeypatch.setenv(observability.MULTIPROC_ENV, str(target))
+    observability.prepare_process_tree(Settings(_env_file=None, workers=2))
+    assert os.environ[observability.MULTIPROC_ENV] == str(target)
+    assert target.is_dir()
+
+
+async def test_single_process_scrape_has_only_the_contract_metrics() -> None:
+    app = observability.metrics_app()
+    assert app is not None
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        text = (await client.get("/metrics")).text
+    names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+    assert names == {
+        "agent_requests_total",
+        "agent_request_duration_seconds",
+        "agent_active_requests",
+        "agent_llm_calls_total",
+        "agent_llm_call_duration_seconds",
+        "agent_tokens_total",
+        "agent_tool_calls_total",
+        "agent_token_budget_used_ratio",
+    }
+    assert "_created" not in text

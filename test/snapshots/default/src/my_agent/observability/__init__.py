@@ -4,7 +4,11 @@ With several workers the metrics are aggregated across processes with
 prometheus_client's multiprocess mode: ``prepare_process_tree()`` (in the
 supervisor, before any worker starts) creates and cleans
 PROMETHEUS_MULTIPROC_DIR under the temp dir (a tmpfs in the container).
-prometheus_client is imported lazily so that variable is set before it loads.
+With one worker (WORKERS resolves to 1) the service is a single process: it
+uses prometheus_client's in-process values instead (multiprocess mode writes
+every update to an mmap'd file, a measurable share of each request) and
+``prepare_process_tree()`` removes PROMETHEUS_MULTIPROC_DIR from its environment.
+prometheus_client is imported lazily so that variable is settled before it loads.
 """
 
 from __future__ import annotations
@@ -39,10 +43,30 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-def _get_metrics() -> Any:
-    from . import _metrics  # noqa: PLC0415 (lazy: PROMETHEUS_MULTIPROC_DIR first)
+_loaded: Any = None
 
-    return _metrics
+
+def _get_metrics() -> Any:
+    global _loaded  # noqa: PLW0603 (a lazily loaded module, set once)
+    if _loaded is None:
+        from . import _metrics  # noqa: PLC0415 (lazy: PROMETHEUS_MULTIPROC_DIR first)
+
+        _loaded = _metrics
+    return _loaded
+
+
+# Labelled children by label values, so the hot path skips prometheus_client's
+# label validation and lock. Bounded: the label values are route templates,
+# known methods, status codes, configured models and registered tools.
+_children: dict[tuple[str, ...], Any] = {}
+
+
+def _child(name: str, *values: str) -> Any:
+    key = (name, *values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = getattr(_get_metrics(), name).labels(*values)
+    return child
 
 
 class LlmCallRecorder:
@@ -72,8 +96,27 @@ def default_multiproc_dir() -> Path:
     return Path(tempfile.gettempdir()) / "my_agent-prometheus"
 
 
+def _single_process(settings: Any) -> bool:
+    """Does the runner serve from this one process (WORKERS resolves to 1)?"""
+    workers = getattr(settings, "workers", None)
+    if not isinstance(workers, int):
+        return False  # unknown: the multiprocess mode is correct either way
+    if workers == 0:
+        from ..runner import available_cpus  # noqa: PLC0415 (the runner imports this module)
+
+        workers = available_cpus()
+    return workers == 1
+
+
 def prepare_process_tree(settings: Any) -> None:
-    """Create (or empty) the multiprocess directory and export it to the workers."""
+    """Choose the metrics mode before prometheus_client loads (runner, once).
+
+    Several workers: create (or empty) the multiprocess directory and export it
+    to the workers. One worker: in-process values, no directory.
+    """
+    if _single_process(settings):
+        os.environ.pop(MULTIPROC_ENV, None)
+        return
     directory = Path(os.environ.get(MULTIPROC_ENV) or default_multiproc_dir())
     directory.mkdir(parents=True, mode=0o700, exist_ok=True)
     # Only the metric files of earlier runs go; never anything else in that directory.
@@ -92,7 +135,6 @@ def shutdown() -> None:
 
 def metrics_app() -> ASGIApp | None:
     from prometheus_client import (  # noqa: PLC0415 (lazy, see above)
-        REGISTRY,
         CollectorRegistry,
         make_asgi_app,
     )
@@ -103,7 +145,7 @@ def metrics_app() -> ASGIApp | None:
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         app: ASGIApp = make_asgi_app(registry)
     else:
-        app = make_asgi_app(REGISTRY)
+        app = make_asgi_app(_get_metrics().SCRAPE_REGISTRY)
     return app
 
 
@@ -119,7 +161,7 @@ class _Instrumented:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        metrics = _get_metrics()
+        active = _get_metrics().ACTIVE_REQUESTS
         state = scope.setdefault("state", {})
         started = time.perf_counter()
         status = 500
@@ -130,18 +172,17 @@ class _Instrumented:
                 status = int(message["status"])
             await send(message)
 
-        metrics.ACTIVE_REQUESTS.inc()
+        active.inc()
         try:
             await self.app(scope, receive, record_status)
         finally:
-            metrics.ACTIVE_REQUESTS.dec()
+            elapsed = time.perf_counter() - started
+            active.dec()
             route = str(state.get("route_template") or "unmatched")
             method = str(scope.get("method", "GET")).upper()
             method = method if method in KNOWN_METHODS else "other"
-            metrics.REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-            metrics.REQUEST_DURATION.labels(route=route, method=method).observe(
-                time.perf_counter() - started
-            )
+            _child("REQUESTS", route, method, str(status)).inc()
+            _child("REQUEST_DURATION", route, method).observe(elapsed)
 
 
 def instrument_app(app: ASGIApp, settings: Any) -> ASGIApp:
@@ -150,7 +191,6 @@ def instrument_app(app: ASGIApp, settings: Any) -> ASGIApp:
 
 @contextmanager
 def llm_call(model: str) -> Iterator[LlmCallRecorder]:
-    metrics = _get_metrics()
     recorder = LlmCallRecorder(model)
     started = time.perf_counter()
     try:
@@ -159,13 +199,13 @@ def llm_call(model: str) -> Iterator[LlmCallRecorder]:
         recorder.set_status("error")
         raise
     finally:
-        metrics.LLM_CALLS.labels(model=model, status=recorder.status).inc()
-        metrics.LLM_CALL_DURATION.labels(model=model).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        _child("LLM_CALLS", model, recorder.status).inc()
+        _child("LLM_CALL_DURATION", model).observe(elapsed)
 
 
 @contextmanager
 def tool_call(name: str) -> Iterator[ToolCallRecorder]:
-    metrics = _get_metrics()
     recorder = ToolCallRecorder(name)
     try:
         yield recorder
@@ -173,15 +213,14 @@ def tool_call(name: str) -> Iterator[ToolCallRecorder]:
         recorder.set_status("error")
         raise
     finally:
-        metrics.TOOL_CALLS.labels(tool=name, status=recorder.status).inc()
+        _child("TOOL_CALLS", name, recorder.status).inc()
 
 
 def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
-    metrics = _get_metrics()
     if input_tokens:
-        metrics.TOKENS.labels(model=model, type="input").inc(input_tokens)
+        _child("TOKENS", model, "input").inc(input_tokens)
     if output_tokens:
-        metrics.TOKENS.labels(model=model, type="output").inc(output_tokens)
+        _child("TOKENS", model, "output").inc(output_tokens)
 
 
 def set_budget_ratio(ratio: float) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+
+# The multiprocess mode has no *_created series; the in-process mode matches it.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
 
@@ -31,3 +34,18 @@ BUDGET_RATIO = Gauge(
     "Share of TOKEN_BUDGET_DAILY used today (0..1)",
     multiprocess_mode="livemostrecent",
 )
+
+# What /metrics serves in single-process mode: exactly the contract's metrics
+# (the default registry also holds process_* and python_* collectors).
+SCRAPE_REGISTRY = CollectorRegistry(auto_describe=True)
+for _metric in (
+    REQUESTS,
+    REQUEST_DURATION,
+    ACTIVE_REQUESTS,
+    LLM_CALLS,
+    LLM_CALL_DURATION,
+    TOKENS,
+    TOOL_CALLS,
+    BUDGET_RATIO,
+):
+    SCRAPE_REGISTRY.register(_metric)
