@@ -71,8 +71,8 @@ def llm_call(model: str) -> Iterator[LlmCallRecorder]:
                 span.set_attribute("gen_ai.usage.output_tokens", recorder.output_tokens)
             if status == "error":
                 span.set_status(Status(StatusCode.ERROR))
-            inst.llm_calls.add(1, {"model": model, "status": status})
-            inst.llm_call_duration.record(time.perf_counter() - start, {"model": model})
+            inst.llm_calls.add(1, model, status)
+            inst.record_llm_call_duration(time.perf_counter() - start, model)
 
 
 @contextmanager
@@ -98,15 +98,15 @@ def tool_call(name: str) -> Iterator[ToolCallRecorder]:
             status = recorder.status or "ok"
             if status == "error":
                 span.set_status(Status(StatusCode.ERROR))
-            inst.tool_calls.add(1, {"tool": name, "status": status})
+            inst.tool_calls.add(1, name, status)
 
 
 def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
     inst = _state.instruments()
     if input_tokens:
-        inst.tokens.add(int(input_tokens), {"model": model, "type": "input"})
+        inst.tokens.add(int(input_tokens), model, "input")
     if output_tokens:
-        inst.tokens.add(int(output_tokens), {"model": model, "type": "output"})
+        inst.tokens.add(int(output_tokens), model, "output")
 
 
 def set_budget_ratio(ratio: float) -> None:

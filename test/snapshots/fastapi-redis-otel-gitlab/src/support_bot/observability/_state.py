@@ -15,7 +15,7 @@ from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExp
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, ExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
@@ -36,12 +36,42 @@ INSTRUMENTATION_SCOPE = "support_bot"
 DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
+class Tally:
+    """Cumulative sums by label values, read by an observable instrument at each export.
+
+    The SDK's synchronous instruments build, validate and hash a measurement per
+    call (tens of microseconds each, several per request); a counter only needs
+    its running total at export time, so the hot path adds to a dict instead.
+    """
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.values: dict[tuple[str, ...], int] = {}
+        self.lock = threading.Lock()
+
+    def add(self, amount: int, *values: str) -> None:
+        with self.lock:
+            self.values[values] = self.values.get(values, 0) + amount
+
+    def observe(self, options: CallbackOptions) -> Iterable[Observation]:
+        with self.lock:
+            items = list(self.values.items())
+        return [Observation(total, dict(zip(self.names, key, strict=True))) for key, total in items]
+
+
 class Instruments:
-    """The contract's metrics as OpenTelemetry instruments (same names, units, labels)."""
+    """The contract's metrics as OpenTelemetry instruments (same names, units, labels).
+
+    Counters and the in-flight gauge are observable instruments over a ``Tally``
+    (``add_*`` methods); the two duration histograms are synchronous, with the
+    attribute dicts built once per label set.
+    """
 
     def __init__(self, meter: Meter) -> None:
-        self.requests = meter.create_counter(
+        self.requests = Tally("route", "method", "status")
+        meter.create_observable_counter(
             "agent_requests_total",
+            callbacks=[self.requests.observe],
             unit="{request}",
             description="HTTP requests by route template, method and status.",
         )
@@ -50,29 +80,58 @@ class Instruments:
             unit="s",
             description="HTTP request duration by route template and method.",
         )
-        self.active_requests = meter.create_up_down_counter(
-            "agent_active_requests", unit="{request}", description="HTTP requests in flight."
+        self.active_requests = Tally()
+        self.active_requests.values[()] = 0
+        meter.create_observable_up_down_counter(
+            "agent_active_requests",
+            callbacks=[self.active_requests.observe],
+            unit="{request}",
+            description="HTTP requests in flight.",
         )
-        self.llm_calls = meter.create_counter(
-            "agent_llm_calls_total", unit="{call}", description="LLM calls by model and status."
+        self.llm_calls = Tally("model", "status")
+        meter.create_observable_counter(
+            "agent_llm_calls_total",
+            callbacks=[self.llm_calls.observe],
+            unit="{call}",
+            description="LLM calls by model and status.",
         )
         self.llm_call_duration = meter.create_histogram(
             "agent_llm_call_duration_seconds", unit="s", description="LLM call duration by model."
         )
-        self.tokens = meter.create_counter(
+        self.tokens = Tally("model", "type")
+        meter.create_observable_counter(
             "agent_tokens_total",
+            callbacks=[self.tokens.observe],
             unit="{token}",
             description="Tokens by model and type (input/output).",
         )
-        self.tool_calls = meter.create_counter(
-            "agent_tool_calls_total", unit="{call}", description="Tool calls by tool and status."
+        self.tool_calls = Tally("tool", "status")
+        meter.create_observable_counter(
+            "agent_tool_calls_total",
+            callbacks=[self.tool_calls.observe],
+            unit="{call}",
+            description="Tool calls by tool and status.",
         )
+        self._attributes: dict[tuple[str, ...], dict[str, str]] = {}
         self.budget_used = meter.create_observable_gauge(
             "agent_token_budget_used_ratio",
             callbacks=[_observe_budget],
             unit="1",
             description="Share of the daily token budget used (0 when unlimited).",
         )
+
+    def _attrs(self, *pairs: str) -> dict[str, str]:
+        """The attribute dict of ``name, value, name, value...``, built once (bounded labels)."""
+        attributes = self._attributes.get(pairs)
+        if attributes is None:
+            attributes = self._attributes[pairs] = dict(zip(pairs[::2], pairs[1::2], strict=True))
+        return attributes
+
+    def record_request_duration(self, seconds: float, route: str, method: str) -> None:
+        self.request_duration.record(seconds, self._attrs("route", route, "method", method))
+
+    def record_llm_call_duration(self, seconds: float, model: str) -> None:
+        self.llm_call_duration.record(seconds, self._attrs("model", model))
 
 
 def metric_views() -> list[View]:
@@ -84,6 +143,18 @@ def metric_views() -> list[View]:
         )
         for name in ("agent_request_duration_seconds", "agent_llm_call_duration_seconds")
     ]
+
+
+def exemplar_filter() -> ExemplarFilter | None:
+    """Exemplars off unless OTEL_METRICS_EXEMPLAR_FILTER asks for them.
+
+    The SDK's default (trace_based) samples an exemplar on every measurement in
+    a sampled trace, a cost on each request; nothing downstream here (collector
+    to Prometheus, Grafana) reads them. None: the SDK reads the variable.
+    """
+    if os.environ.get("OTEL_METRICS_EXEMPLAR_FILTER", "").strip():
+        return None
+    return AlwaysOffExemplarFilter()
 
 
 def _observe_budget(options: CallbackOptions) -> Iterable[Observation]:
@@ -208,7 +279,10 @@ def setup(settings: object) -> None:
             # interval from OTEL_METRIC_EXPORT_INTERVAL
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
         meter_provider = MeterProvider(
-            resource=resource, metric_readers=readers, views=metric_views()
+            resource=resource,
+            metric_readers=readers,
+            views=metric_views(),
+            exemplar_filter=exemplar_filter(),
         )
 
         # Deliberately not installed as the global providers: frameworks with their

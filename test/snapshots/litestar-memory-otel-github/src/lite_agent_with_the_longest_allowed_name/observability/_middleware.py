@@ -15,7 +15,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.propagators.textmap import Getter
+from opentelemetry.propagators.textmap import Getter, TextMapPropagator
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import get_excluded_urls
 
@@ -79,6 +79,23 @@ class OpenTelemetryMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.excluded = get_excluded_urls("ASGI")
+        self._propagator: TextMapPropagator | None = None
+        self._fields: frozenset[bytes] = frozenset()
+
+    def _extract(self, scope: Scope) -> otel_context.Context | None:
+        """The incoming trace context; None (a new trace) without any propagation header.
+
+        Most requests carry no ``traceparent``/``baggage``: checking the header
+        names first skips the propagators' parsing for them.
+        """
+        propagator = propagate.get_global_textmap()
+        if propagator is not self._propagator:
+            self._propagator = propagator
+            self._fields = frozenset(f.lower().encode("latin-1") for f in propagator.fields)
+        fields = self._fields
+        if not any(k.lower() in fields for k, _ in scope.get("headers") or ()):
+            return None
+        return propagate.extract(scope, getter=_getter)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
@@ -94,7 +111,7 @@ class OpenTelemetryMiddleware:
         span: trace.Span = trace.INVALID_SPAN
         token = None
         if traced:
-            parent = propagate.extract(scope, getter=_getter)
+            parent = self._extract(scope)
             span = _state.tracer().start_span(
                 method,
                 context=parent,
@@ -129,12 +146,11 @@ class OpenTelemetryMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
             inst.active_requests.add(-1)
-            inst.requests.add(1, {"route": route, "method": method, "status": str(status_code)})
-            inst.request_duration.record(elapsed, {"route": route, "method": method})
+            inst.requests.add(1, route, method, str(status_code))
+            inst.record_request_duration(elapsed, route, method)
             if span.is_recording():
                 span.update_name(f"{method} {route}" if route != UNMATCHED else method)
-                span.set_attribute("http.route", route)
-                span.set_attribute("http.response.status_code", status_code)
+                span.set_attributes({"http.route": route, "http.response.status_code": status_code})
                 if status_code >= 500:
                     span.set_status(Status(StatusCode.ERROR))
             if traced:
