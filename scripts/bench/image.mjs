@@ -93,7 +93,7 @@ export async function imageGroup({ work, quick }) {
       dockerfile: null,
       extraArgs: [],
       depStep: (s) => /--no-install-project/.test(s),
-      describe: "the generated Dockerfile (multi-stage, uv from the uv image, dependency layer before the code, cache mounts, non-root)",
+      describe: "the generated Dockerfile (uv mounted from the uv image's stage, never in the image; dependency layer, then the project's metadata, then the code; cache mounts; non-root)",
     },
     {
       id: 'naive',
@@ -163,7 +163,7 @@ export async function imageGroup({ work, quick }) {
   result.notes.push(
     'Sizes are podman\'s (bytes of the uncompressed layers); "over base" is the sum of the layers above the base image.',
     '"Cold" is `--no-cache` with empty cache mounts: each cold build runs podman with a fresh TMPDIR, where buildah keeps the `RUN --mount=type=cache` directories, so the generated Dockerfile downloads every wheel like the naive one (nothing shared with other builds on this machine). The rebuild keeps the layer cache and the cache mounts the last cold build left. Cold builds: median of 2 (1 with --quick); rebuilds: median of 3 (1), each after a new one-line change to src/<pkg>/__init__.py.',
-    'What a rebuild after a code change still does with the generated Dockerfile: podman re-runs every step after the changed `COPY src` (the project install with its bytecode compilation, the copy of the whole virtual environment into the runtime stage, and a commit for each later metadata step); the dependency layer itself comes from the cache. With the naive one, `COPY . .` invalidates the dependency install: pip installs uv and uv downloads every wheel again.',
+    'What a rebuild after a code change still does with the generated Dockerfile: podman re-runs only the steps after the changed `COPY src` (that copy and the byte-compilation of src/); every setting, the dependency layer and the project\'s metadata layer (an editable install from a placeholder package, keyed by pyproject.toml and uv.lock) come from the cache, and no virtual environment is copied between stages. With the naive one, `COPY . .` invalidates the dependency install: pip installs uv and uv downloads every wheel again.',
     'Both builds pull nothing: the base images are local (scripts/make-base-images.sh), wheels come from PyPI through the network.',
   );
   if (quick) result.notes.push('Quick run: the builds are the same as a full run.');
