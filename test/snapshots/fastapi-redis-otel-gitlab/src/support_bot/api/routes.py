@@ -24,7 +24,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 router = APIRouter()
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain-def dependency in its thread
+    # pool, a thread hop per request for a dictionary lookup.
     services: Services = request.app.state.services
     return services
 
