@@ -20,6 +20,7 @@ import {
 import type { ParsedFile } from './app/answers-file.js';
 import type { RenderedTree } from './app/render.js';
 import { Cancelled, checkTargetDir, type GenerateFlags, type Io, type Plan } from './cli.js';
+import { askOption } from './ask-option.js';
 import { VERSION } from './paths.js';
 
 interface PromptInput {
@@ -32,11 +33,13 @@ interface PromptInput {
   ownedPaths: string[];
 }
 
+function cancelled(): never {
+  p.cancel('cancelled');
+  throw new Cancelled(true);
+}
+
 function guard<T>(v: T | symbol): Exclude<T, symbol> {
-  if (p.isCancel(v)) {
-    p.cancel('cancelled');
-    throw new Cancelled(true);
-  }
+  if (p.isCancel(v)) cancelled();
   return v as Exclude<T, symbol>;
 }
 
@@ -90,28 +93,14 @@ export async function promptPlan(input: PromptInput): Promise<Plan> {
       }
       return undefined;
     };
-    let value: string | number;
-    if (spec.kind === 'choice') {
-      value = guard<string>(
-        await p.select<string>({
-          ...opts,
-          message: spec.message,
-          options: spec.choices.map((c) => ({ value: c.value, label: c.value, hint: c.hint })),
-          initialValue: String(initial),
-        }),
-      );
-    } else {
-      const raw = guard(
-        await p.text({
-          ...opts,
-          message: spec.message,
-          placeholder: key === 'name' ? 'my-agent' : undefined,
-          initialValue: initial === undefined ? undefined : String(initial),
-          validate: (v) => problem(key, v ?? '', sofar, extra),
-        }),
-      );
-      value = checkValue(key, raw, spec.flag);
-    }
+    const value = await askOption({
+      key,
+      initial,
+      placeholder: key === 'name' ? 'my-agent' : undefined,
+      validate: (raw) => problem(key, raw, sofar, extra),
+      onCancel: cancelled,
+      io: opts,
+    });
     (sofar as Record<string, unknown>)[key] = value;
   }
 

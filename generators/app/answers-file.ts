@@ -53,11 +53,8 @@ export interface ParsedFile {
   ownedPaths?: string[];
 }
 
-/**
- * Parse an answers file (`complete`: every answer required) or a preset (partial;
- * either the answers-file shape or a flat object of answers).
- */
-export function parseAnswersText(text: string, where: string, complete: boolean): ParsedFile {
+/** Parse `text` as a JSON object; one UsageError naming `where` otherwise. */
+export function parseJsonObject(text: string, where: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -65,7 +62,15 @@ export function parseAnswersText(text: string, where: string, complete: boolean)
     throw new UsageError(`${where}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`${where}: expected a JSON object`);
-  const obj = doc as Record<string, unknown>;
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * Parse an answers file (`complete`: every answer required) or a preset (partial;
+ * either the answers-file shape or a flat object of answers).
+ */
+export function parseAnswersText(text: string, where: string, complete: boolean): ParsedFile {
+  const obj = parseJsonObject(text, where);
   const fileShape = 'answers' in obj || 'generatorVersion' in obj || 'ownedPaths' in obj || '$schema' in obj;
   if (!fileShape) {
     if (complete) throw new UsageError(`${where}: key "answers" is missing`);

@@ -8,7 +8,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ANSWERS_FILE, validateOwnedPath } from '../app/answers-file.js';
+import { ANSWERS_FILE, parseJsonObject, validateOwnedPath } from '../app/answers-file.js';
 import { UsageError, printable } from '../app/options.js';
 import { globToRegExp, GlobError } from './glob.js';
 
@@ -27,14 +27,7 @@ export interface AnswersDoc {
 const VERSION_RE = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/;
 
 export function parseAnswersDoc(text: string, where: string): AnswersDoc {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${where}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`${where}: expected a JSON object`);
-  const raw = doc as Record<string, unknown>;
+  const raw = parseJsonObject(text, where);
   const v = raw.generatorVersion;
   if (v === undefined) throw new UsageError(`${where}: key "generatorVersion" is missing`);
   if (typeof v !== 'string' || !VERSION_RE.test(v)) throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0", got ${printable(JSON.stringify(v) ?? String(v))}`);

@@ -7,6 +7,7 @@
 import * as p from '@clack/prompts';
 import { UsageError, checkValue, defaultFor, optionSpec, type OptionKey, type PartialAnswers } from '../app/options.js';
 
+import { askOption } from '../ask-option.js';
 import { UpdateCancelled } from './update.js';
 
 export async function askNewOptions(
@@ -17,13 +18,6 @@ export async function askNewOptions(
   toVersion: string,
 ): Promise<PartialAnswers> {
   const opts = { input: io.stdin as NodeJS.ReadStream, output: io.stdout as NodeJS.WriteStream };
-  const guard = <T>(v: T | symbol): T => {
-    if (p.isCancel(v)) {
-      p.cancel('cancelled');
-      throw new UpdateCancelled('cancelled');
-    }
-    return v as T;
-  };
   p.intro(`create-agent-service ${toVersion}: ${keys.length} new option${keys.length === 1 ? '' : 's'} since ${fromVersion}`, opts);
   const sofar: PartialAnswers = { ...known };
   const given: PartialAnswers = {};
@@ -31,34 +25,23 @@ export async function askNewOptions(
     const spec = optionSpec(key);
     const initial = defaultFor(key, sofar);
     if (spec.ask && !spec.ask(sofar)) continue; // not relevant for these answers: the default applies
-    let value: string | number;
-    if (spec.kind === 'choice') {
-      value = guard<string>(
-        await p.select<string>({
-          ...opts,
-          message: spec.message,
-          options: spec.choices.map((c) => ({ value: c.value, label: c.value, hint: c.hint })),
-          initialValue: String(initial),
-        }),
-      );
-    } else {
-      const raw = guard(
-        await p.text({
-          ...opts,
-          message: spec.message,
-          initialValue: String(initial),
-          validate: (v) => {
-            try {
-              checkValue(key, v ?? '', spec.flag);
-              return undefined;
-            } catch (err) {
-              return err instanceof UsageError ? err.message.replace(/^[\w-]+: /, '') : String(err);
-            }
-          },
-        }),
-      );
-      value = checkValue(key, raw, spec.flag);
-    }
+    const value = await askOption({
+      key,
+      initial,
+      validate: (raw) => {
+        try {
+          checkValue(key, raw, spec.flag);
+          return undefined;
+        } catch (err) {
+          return err instanceof UsageError ? err.message.replace(/^[\w-]+: /, '') : String(err);
+        }
+      },
+      onCancel: () => {
+        p.cancel('cancelled');
+        throw new UpdateCancelled('cancelled');
+      },
+      io: opts,
+    });
     (sofar as Record<string, unknown>)[key] = value;
     (given as Record<string, unknown>)[key] = value;
   }
