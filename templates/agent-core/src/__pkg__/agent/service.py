@@ -7,14 +7,18 @@ Framework layers call ``start_services()`` in their lifespan and
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Literal
 
+from .. import lifecycle
 from ..config import Settings
 from ..sessions import SessionStore, create_store
 from .budget import TokenBudget
 from .fake import FakeChatModel
 from .llm import ChatModel, OpenAIChatModel
-from .loop import Agent, AgentLimits
+from .loop import Agent, AgentLimits, encode_sse, stream_events
+from .schemas import ChatRequest
 from .security import RateLimiter
 from .tools import ToolRegistry, default_registry
 
@@ -85,3 +89,43 @@ async def start_services(
 async def stop_services(services: Services) -> None:
     await services.model.aclose()
     await services.store.close()
+
+
+ReadyStatus = Literal["ready", "not_ready", "shutting_down"]
+
+
+async def readiness(services: Services | None) -> tuple[ReadyStatus, dict[str, str]]:
+    """The /ready answer: its status and the check of each dependency.
+
+    The session store is the one dependency checked; the LLM endpoint's
+    reachability is deliberately not a readiness check (CONTRACT.md).
+    """
+    checks: dict[str, str] = {}
+    if services is not None:
+        try:
+            checks["session_store"] = "ok" if await services.store.ping() else "error"
+        except Exception:
+            checks["session_store"] = "error"
+    status: ReadyStatus
+    if lifecycle.state.draining:
+        status = "shutting_down"
+    elif services is None or not lifecycle.state.ready or any(v != "ok" for v in checks.values()):
+        status = "not_ready"
+    else:
+        status = "ready"
+    return status, checks
+
+
+async def open_stream(
+    services: Services, request: ChatRequest, trace_id: str
+) -> AsyncIterator[bytes]:
+    """The SSE body of /v1/chat/stream, after refusing with a status what can
+    be refused before the stream starts (validation, the token budget)."""
+    services.agent.validate(request)
+    await services.budget.check()
+
+    async def events() -> AsyncIterator[bytes]:
+        async for event, data in stream_events(services.agent, request, trace_id=trace_id):
+            yield encode_sse(event, data)
+
+    return events()

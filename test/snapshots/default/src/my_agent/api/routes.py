@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -10,10 +9,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from .. import __version__, lifecycle
 from ..agent.errors import ShuttingDown
-from ..agent.loop import encode_sse, stream_events
 from ..agent.schemas import ChatRequest, ChatResponse, ErrorResponse, HealthResponse, ReadyResponse
 from ..agent.security import authenticate
-from ..agent.service import Services
+from ..agent.service import Services, open_stream, readiness
 from ..context import current_trace_id
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -65,19 +63,7 @@ async def health() -> HealthResponse:
     "/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}}, tags=["ops"]
 )
 async def ready(request: Request) -> JSONResponse:
-    services: Services | None = getattr(request.app.state, "services", None)
-    checks: dict[str, str] = {}
-    if services is not None:
-        try:
-            checks["session_store"] = "ok" if await services.store.ping() else "error"
-        except Exception:
-            checks["session_store"] = "error"
-    if lifecycle.state.draining:
-        status = "shutting_down"
-    elif services is None or not lifecycle.state.ready or any(v != "ok" for v in checks.values()):
-        status = "not_ready"
-    else:
-        status = "ready"
+    status, checks = await readiness(getattr(request.app.state, "services", None))
     return JSONResponse(
         {"status": status, "checks": checks}, status_code=200 if status == "ready" else 503
     )
@@ -108,18 +94,9 @@ async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
     tags=["agent"],
 )
 async def chat_stream(body: ChatRequest, services: ServicesDep) -> StreamingResponse:
-    agent = services.agent
-    # Refuse what can be refused with a status before the stream starts.
-    agent.validate(body)
-    await services.budget.check()
-    trace_id = current_trace_id() or ""
-
-    async def events() -> AsyncIterator[bytes]:
-        async for event, data in stream_events(agent, body, trace_id=trace_id):
-            yield encode_sse(event, data)
-
+    events = await open_stream(services, body, trace_id=current_trace_id() or "")
     return StreamingResponse(
-        events(),
+        events,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.connection import ASGIConnection
@@ -16,10 +15,9 @@ from litestar.types import ControllerRouterHandler
 
 from .. import __version__, lifecycle
 from ..agent.errors import ShuttingDown
-from ..agent.loop import encode_sse, stream_events
 from ..agent.schemas import ChatRequest, ChatResponse, ErrorResponse, HealthResponse, ReadyResponse
 from ..agent.security import authenticate
-from ..agent.service import Services
+from ..agent.service import Services, open_stream, readiness
 from ..context import current_trace_id
 
 ChatBody = Annotated[ChatRequest, Body(media_type=RequestEncodingType.JSON)]
@@ -69,20 +67,7 @@ def health() -> HealthResponse:
     responses={503: ResponseSpec(data_container=ReadyResponse, description="not ready")},
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[ReadyResponse]:
-    services: Services | None = getattr(request.app.state, "services", None)
-    checks: dict[str, str] = {}
-    if services is not None:
-        try:
-            checks["session_store"] = "ok" if await services.store.ping() else "error"
-        except Exception:
-            checks["session_store"] = "error"
-    status: Literal["ready", "not_ready", "shutting_down"]
-    if lifecycle.state.draining:
-        status = "shutting_down"
-    elif services is None or not lifecycle.state.ready or any(v != "ok" for v in checks.values()):
-        status = "not_ready"
-    else:
-        status = "ready"
+    status, checks = await readiness(getattr(request.app.state, "services", None))
     return Response(
         ReadyResponse(status=status, checks=checks),
         status_code=200 if status == "ready" else 503,
@@ -112,19 +97,9 @@ async def chat(data: ChatBody, request: Request[Any, Any, Any]) -> ChatResponse:
     response_description="events: token, tool, then done or error",
 )
 async def chat_stream(data: ChatBody, request: Request[Any, Any, Any]) -> Stream:
-    services = get_services(request.app)
-    agent = services.agent
-    # Refuse what can be refused with a status before the stream starts.
-    agent.validate(data)
-    await services.budget.check()
-    trace_id = current_trace_id() or ""
-
-    async def events() -> AsyncIterator[bytes]:
-        async for event, payload in stream_events(agent, data, trace_id=trace_id):
-            yield encode_sse(event, payload)
-
+    events = await open_stream(get_services(request.app), data, trace_id=current_trace_id() or "")
     return Stream(
-        events(),
+        events,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
