@@ -112,7 +112,7 @@ function generatorSection(G) {
     if (t.generate?.command) out.push(`  - generation: ${code(t.generate.command)}`);
     if (t.install?.command) out.push(`  - installed size: ${code(t.install.command)}`);
   }
-  if (ours?.install?.tarballBytes) out.push('', `create-agent-service's tarball: ${fmtMB(ours.install.tarballBytes)} packed, ${fmtMB(ours.install.unpackedBytes)} unpacked; no runtime dependencies (one esbuild bundle).`);
+  if (ours?.install?.tarballBytes) out.push('', `create-agent-service's tarball: ${fmtMB(ours.install.tarballBytes)} packed, ${fmtMB(ours.install.unpackedBytes)} unpacked; no runtime dependencies (a code-split esbuild bundle plus a precompiled template pack).`);
   if (G.notes?.length) out.push('', ...G.notes.map((n) => `- ${n}`));
   out.push('');
   return out;

@@ -109,7 +109,7 @@ export async function serviceGroup({ work, quick }) {
       fakeModelLatencyMs: { health: 0, chat: 0, chatSlowModel: SLOW_LATENCY_MS },
       serviceEnv: `HOST=127.0.0.1 PORT=<port> WORKERS=${WORKERS} ENVIRONMENT=development, every other setting at its default (LOG_LEVEL=info: one JSON access-log line per request, to a file)`,
       otel: `OTEL_* from the generated .env.example (what compose sets), with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${SINK_PORT}: a local OTLP/HTTP sink that answers 200 to every export, so spans and metrics are really serialized and sent (nothing disabled)`,
-      prometheus: 'PROMETHEUS_MULTIPROC_DIR set to a fresh temp dir (the multiprocess mode the generated service always uses)',
+      prometheus: 'PROMETHEUS_MULTIPROC_DIR set to a fresh temp dir; with WORKERS=1 the service keeps its metrics in-process (multiprocess mode only with several workers)',
     },
     configs: {},
     skipped: {},
