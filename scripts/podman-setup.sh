@@ -22,6 +22,11 @@ if ((${#need[@]})); then
   log "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # podman with its Recommends (the combination DESIGN.md records as working
+  # here), the explicit extras without.
+  if [[ " ${need[*]} " == *" podman "* ]]; then
+    apt-get install -y -qq podman runc >/dev/null
+  fi
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
   log "packages already installed"
