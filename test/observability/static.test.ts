@@ -6,19 +6,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render, type RenderedTree } from '../../generators/app/render.js';
+import { CONTRACT_FAMILIES } from './lib/load.js';
 import { familyOf, grafanaToPromql, metricNames } from './lib/promql.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const CONTRACT_FAMILIES = [
-  'agent_requests_total',
-  'agent_request_duration_seconds',
-  'agent_active_requests',
-  'agent_llm_calls_total',
-  'agent_llm_call_duration_seconds',
-  'agent_tokens_total',
-  'agent_tool_calls_total',
-  'agent_token_budget_used_ratio',
-];
 
 const base = {
   name: 'obs-check',
