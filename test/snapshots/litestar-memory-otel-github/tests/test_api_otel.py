@@ -30,9 +30,7 @@ class Recorded:
         self.reader = InMemoryMetricReader()
         self.tracer_provider = TracerProvider()
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-        self.meter_provider = MeterProvider(
-            metric_readers=[self.reader], views=_state.metric_views()
-        )
+        self.meter_provider = MeterProvider(metric_readers=[self.reader])
 
     def spans(self) -> list[ReadableSpan]:
         return list(self.exporter.get_finished_spans())

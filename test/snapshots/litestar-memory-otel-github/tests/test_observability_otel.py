@@ -21,59 +21,89 @@ import pytest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    Histogram,
+    HistogramDataPoint,
+    Metric,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, ParentBased, Sampler
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanKind, StatusCode
 
 from lite_agent_with_the_longest_allowed_name import observability
-from lite_agent_with_the_longest_allowed_name.observability import _state
+from lite_agent_with_the_longest_allowed_name.observability import _histograms, _sampling, _state
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 
 
-class Telemetry:
+class CapturingExporter(MetricExporter):
+    """Keeps the last export (cumulative: it holds every metric so far)."""
+
     def __init__(self) -> None:
+        super().__init__()
+        self.last: MetricsData | None = None
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        self.last = metrics_data
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        return None
+
+
+class Telemetry:
+    """In-memory spans; metrics through the service's own export path (WithHistograms)."""
+
+    def __init__(self, sampler: Sampler | None = None) -> None:
         self.spans = InMemorySpanExporter()
-        self.reader = InMemoryMetricReader()
-        self.tracer_provider = TracerProvider()
+        self.tracer_provider = TracerProvider(sampler=sampler)
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.spans))
-        self.meter_provider = MeterProvider(
-            metric_readers=[self.reader], views=_state.metric_views()
+        self.histograms = _histograms.Histograms()
+        self.exported = CapturingExporter()
+        resource = Resource.create({"service.name": "test"})
+        scope = InstrumentationScope(_state.INSTRUMENTATION_SCOPE)
+        self.reader = PeriodicExportingMetricReader(
+            _histograms.WithHistograms(self.exported, self.histograms, resource, scope),
+            export_interval_millis=3_600_000,
         )
+        self.meter_provider = MeterProvider(resource=resource, metric_readers=[self.reader])
 
     def finished(self) -> list[ReadableSpan]:
         return list(self.spans.get_finished_spans())
 
-    def points(self, name: str) -> list[Any]:
-        data = self.reader.get_metrics_data()
-        found: list[Any] = []
+    def metrics(self) -> list[Metric]:
+        self.reader.force_flush()
+        data = self.exported.last
         if data is None:
-            return found
-        for rm in data.resource_metrics:
-            for sm in rm.scope_metrics:
-                for metric in sm.metrics:
-                    if metric.name == name:
-                        found.extend(metric.data.data_points)
-        return found
+            return []
+        return [m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics]
+
+    def points(self, name: str) -> list[Any]:
+        return [p for m in self.metrics() if m.name == name for p in m.data.data_points]
 
     def metric_units(self) -> dict[str, str]:
-        data = self.reader.get_metrics_data()
-        units: dict[str, str] = {}
-        if data is not None:
-            for rm in data.resource_metrics:
-                for sm in rm.scope_metrics:
-                    for metric in sm.metrics:
-                        units[metric.name] = metric.unit or ""
-        return units
+        return {m.name: m.unit or "" for m in self.metrics()}
 
 
 @pytest.fixture
 def telemetry() -> Iterator[Telemetry]:
     t = Telemetry()
-    _state.configure(t.tracer_provider, t.meter_provider)
+    _state.configure(t.tracer_provider, t.meter_provider, t.histograms)
     try:
         yield t
     finally:
@@ -418,3 +448,142 @@ def test_setup_exports_spans_and_metrics_over_otlp_http(monkeypatch: pytest.Monk
         "agent_tool_calls_total",
         "agent_token_budget_used_ratio",
     }
+
+
+def test_duration_histogram_buckets_sum_min_max() -> None:
+    histograms = _histograms.Histograms()
+    for seconds in (0.01, 0.05, 0.050001, 2.0, 31.0):
+        histograms.request_duration.record(seconds, "/v1/chat", "POST")
+    histograms.request_duration.record(0.2, "unmatched", "GET")
+    (metric,) = histograms.metrics()
+    assert (metric.name, metric.unit) == ("agent_request_duration_seconds", "s")
+    assert isinstance(metric.data, Histogram)
+    assert metric.data.aggregation_temporality is AggregationTemporality.CUMULATIVE
+    points = {tuple((p.attributes or {}).values()): p for p in metric.data.data_points}
+    chat = points[("/v1/chat", "POST")]
+    # upper bounds are inclusive: 0.05 is in the first bucket, 0.050001 in the second
+    assert list(chat.bucket_counts) == [2, 1, 0, 0, 0, 1, 0, 0, 0, 1]
+    assert list(chat.explicit_bounds) == list(_histograms.DURATION_BUCKETS)
+    assert chat.count == 5
+    assert chat.sum == pytest.approx(33.110001)
+    assert (chat.min, chat.max) == (0.01, 31.0)
+    assert points[("unmatched", "GET")].count == 1
+
+
+def test_with_histograms_adds_them_to_every_export() -> None:
+    exported = CapturingExporter()
+    histograms = _histograms.Histograms()
+    resource = Resource.create({"service.name": "test"})
+    scope = InstrumentationScope("svc")
+    wrapper = _histograms.WithHistograms(exported, histograms, resource, scope)
+    # nothing recorded yet: the export passes through unchanged
+    empty = MetricsData([])
+    wrapper.export(empty)
+    assert exported.last is empty
+    histograms.llm_call_duration.record(0.3, "fake-model")
+    wrapper.export(MetricsData([]))
+    assert exported.last is not None
+    (rm,) = exported.last.resource_metrics
+    assert rm.resource is resource
+    (sm,) = rm.scope_metrics
+    assert sm.scope.name == "svc"
+    assert [m.name for m in sm.metrics] == ["agent_llm_call_duration_seconds"]
+    assert wrapper.force_flush()
+    wrapper.shutdown()
+
+
+def test_rate_limited_sampler_token_bucket() -> None:
+    now = [100.0]
+    sampler = _sampling.RateLimitedSampler(2, clock=lambda: now[0])
+
+    def decisions(n: int) -> list[bool]:
+        return [
+            sampler.should_sample(None, i + 1, "span").decision is Decision.RECORD_AND_SAMPLE
+            for i in range(n)
+        ]
+
+    assert decisions(3) == [True, True, False]  # a burst of `rate`
+    now[0] += 0.5  # one token back
+    assert decisions(2) == [True, False]
+    now[0] += 60  # refills up to the burst, no more
+    assert decisions(3) == [True, True, False]
+    assert "2/s" in sampler.get_description()
+    never = _sampling.RateLimitedSampler(0, clock=lambda: now[0])
+    now[0] += 60
+    assert [never.should_sample(None, 1, "s").decision for _ in range(2)] == [
+        Decision.RECORD_AND_SAMPLE,  # the bucket holds at least one token at start
+        Decision.DROP,
+    ]
+    with pytest.raises(ValueError, match="rate"):
+        _sampling.RateLimitedSampler(-1)
+    with pytest.raises(ValueError, match="rate"):
+        _sampling.RateLimitedSampler(float("nan"))
+
+
+def test_sampler_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    assert _sampling.sampler_from_env() is None  # the SDK's default
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+    assert _sampling.sampler_from_env() is None
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "ParentBased_RateLimited")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "25")
+    sampler = _sampling.sampler_from_env()
+    assert isinstance(sampler, ParentBased)
+    assert "RateLimitedSampler{25/s}" in str(sampler.get_description())  # type: ignore[no-untyped-call]
+    for bad in ("fast", "-3", "inf", "nan"):
+        monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", bad)
+        assert _sampling.rate_from_env() == _sampling.DEFAULT_RATE
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER_ARG")
+    assert _sampling.rate_from_env() == _sampling.DEFAULT_RATE
+
+
+def test_rate_limited_traces_keep_ids_metrics_and_callers_decisions() -> None:
+    now = [0.0]
+    t = Telemetry(sampler=ParentBased(root=_sampling.RateLimitedSampler(1, clock=lambda: now[0])))
+    _state.configure(t.tracer_provider, t.meter_provider, t.histograms)
+    try:
+        first, second = call("POST", "/v1/chat"), call("POST", "/v1/chat")
+        # a caller that sampled its trace is followed even with the bucket empty
+        sampled = call("POST", "/v1/chat", {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"})
+        unsampled = call("POST", "/v1/chat", {"traceparent": f"00-{'1' * 32}-{PARENT_ID}-00"})
+        for response in (first, second, sampled, unsampled):
+            assert response.status_code == 200
+            trace_id, span_id = response.json()["ids"]
+            assert len(trace_id) == 32
+            assert len(span_id) == 16
+        recorded = {format(s.context.trace_id, "032x") for s in t.finished()}
+        assert recorded == {first.json()["ids"][0], TRACE_ID}
+        assert unsampled.json()["ids"][0] == "1" * 32
+        # the dropped requests made no child spans, the recorded ones all of theirs
+        assert sorted(s.name for s in t.finished()) == sorted(
+            ["POST /v1/chat", "chat fake-model", "execute_tool clock"] * 2
+        )
+        # metrics count every request whatever the sampler decided
+        assert {p.value for p in t.points("agent_llm_calls_total")} == {4}
+        (duration,) = t.points("agent_request_duration_seconds")
+        assert duration.count == 4
+    finally:
+        _state.configure(None, None)
+        t.tracer_provider.shutdown()
+        t.meter_provider.shutdown()
+
+
+def test_calls_outside_a_request_still_get_spans() -> None:
+    t = Telemetry()
+    _state.configure(t.tracer_provider, t.meter_provider, t.histograms)
+    try:
+        with observability.llm_call("fake-model") as call_recorder:
+            call_recorder.set_usage(3, 4)
+        (span,) = t.finished()
+        assert span.parent is None
+        assert attrs(span)["gen_ai.usage.output_tokens"] == 4
+        off = Telemetry(sampler=ALWAYS_OFF)
+        _state.configure(off.tracer_provider, off.meter_provider, off.histograms)
+        with observability.tool_call("clock") as tool:
+            tool.set_status("weird")
+        assert off.finished() == []
+        assert {tuple(p.attributes.values()) for p in off.points("agent_tool_calls_total")} == {
+            ("clock", "error")
+        }
+    finally:
+        _state.configure(None, None)

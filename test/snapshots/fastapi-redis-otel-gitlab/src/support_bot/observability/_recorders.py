@@ -1,11 +1,17 @@
-"""Spans and metrics around LLM calls and tool calls (GenAI semantic conventions)."""
+"""Spans and metrics around LLM calls and tool calls (GenAI semantic conventions).
+
+``llm_call``/``tool_call`` return a plain context manager that is also the
+recorder handed to the calling code: one object per call, no generator frames.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextvars import Token
+from types import TracebackType
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from . import _state
@@ -17,96 +23,127 @@ def _bounded_status(status: str) -> str:
     return status if status in _STATUSES else "error"
 
 
-class LlmCallRecorder:
-    """Handed to the code that makes one model call."""
+class _CallSpan:
+    """A span under the current (request) span around one call, made current while it runs.
+
+    An exception marks the call and the span as errors (exception event,
+    ``error.type``); ``_finish(span, status)`` adds each call's own attributes
+    and metrics before the span ends.
+    """
+
+    __slots__ = ("_span", "_token", "status")
 
     def __init__(self) -> None:
         self.status: str | None = None
+        self._span: Span = trace.INVALID_SPAN
+        self._token: Token[otel_context.Context] | None = None
+
+    def set_status(self, status: str) -> None:
+        self.status = _bounded_status(status)
+
+    def _start(self, name: str, kind: SpanKind, attributes: dict[str, str]) -> None:
+        parent = trace.get_current_span()
+        if parent.get_span_context().is_valid and not parent.is_recording():
+            # Inside a trace the sampler dropped: a child would be dropped too
+            # (parent-based), so none is made; logs keep the request's ids.
+            return
+        self._span = _state.tracer().start_span(name, kind=kind, attributes=attributes)
+        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+
+    def _finish(self, span: Span, status: str) -> None:  # pragma: no cover (each call kind's own)
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        span = self._span
+        if exc is not None and self.status is None:
+            self.status = "error"
+        status = self.status or "ok"
+        if span.is_recording():
+            if exc is not None:
+                span.record_exception(exc)
+                span.set_attribute("error.type", type(exc).__qualname__)
+            if status == "error":
+                span.set_status(Status(StatusCode.ERROR))
+        try:
+            self._finish(span, status)
+        finally:
+            if self._token is not None:
+                otel_context.detach(self._token)
+            span.end()
+
+
+class LlmCallRecorder(_CallSpan):
+    """One model call: its span (``chat <model>``) and call metrics; handed to the calling code."""
+
+    __slots__ = ("input_tokens", "model", "output_tokens", "started")
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        self.started = 0.0
 
     def set_usage(self, input_tokens: int, output_tokens: int) -> None:
         self.input_tokens = int(input_tokens)
         self.output_tokens = int(output_tokens)
 
-    def set_status(self, status: str) -> None:
-        self.status = _bounded_status(status)
+    def __enter__(self) -> LlmCallRecorder:
+        self.started = time.perf_counter()
+        self._start(
+            f"chat {self.model}",
+            SpanKind.CLIENT,
+            {"gen_ai.operation.name": "chat", "gen_ai.request.model": self.model},
+        )
+        return self
+
+    def _finish(self, span: Span, status: str) -> None:
+        if span.is_recording() and self.input_tokens is not None:
+            span.set_attributes(
+                {
+                    "gen_ai.usage.input_tokens": self.input_tokens,
+                    "gen_ai.usage.output_tokens": self.output_tokens or 0,
+                }
+            )
+        inst = _state.instruments()
+        inst.llm_calls.add(1, self.model, status)
+        inst.record_llm_call_duration(time.perf_counter() - self.started, self.model)
 
 
-class ToolCallRecorder:
-    """Handed to the code that runs one tool."""
+class ToolCallRecorder(_CallSpan):
+    """One tool run: its span (``execute_tool <name>``) and counter; handed to the calling code."""
 
-    def __init__(self) -> None:
-        self.status: str | None = None
+    __slots__ = ("name",)
 
-    def set_status(self, status: str) -> None:
-        self.status = _bounded_status(status)
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
 
+    def __enter__(self) -> ToolCallRecorder:
+        self._start(
+            f"execute_tool {self.name}",
+            SpanKind.INTERNAL,
+            {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": self.name},
+        )
+        return self
 
-@contextmanager
-def _child_span(
-    name: str,
-    kind: SpanKind,
-    attributes: dict[str, str],
-    recorder: LlmCallRecorder | ToolCallRecorder,
-    on_end: Callable[[Span, str], None],
-) -> Iterator[None]:
-    """A span under the current (request) span around one call. An exception
-    marks the recorder and the span as errors; ``on_end(span, status)`` runs
-    last, with the final status, before the span ends."""
-    with _state.tracer().start_as_current_span(
-        name,
-        kind=kind,
-        attributes=attributes,
-        record_exception=True,
-        set_status_on_exception=True,
-    ) as span:
-        try:
-            yield
-        except BaseException as exc:
-            if recorder.status is None:
-                recorder.status = "error"
-            span.set_attribute("error.type", type(exc).__qualname__)
-            raise
-        finally:
-            status = recorder.status or "ok"
-            if status == "error":
-                span.set_status(Status(StatusCode.ERROR))
-            on_end(span, status)
+    def _finish(self, span: Span, status: str) -> None:
+        _state.instruments().tool_calls.add(1, self.name, status)
 
 
-@contextmanager
-def llm_call(model: str) -> Iterator[LlmCallRecorder]:
-    """One span (child of the request span) and the call metrics for one model call."""
-    recorder = LlmCallRecorder()
-    inst = _state.instruments()
-    start = time.perf_counter()
-
-    def finish(span: Span, status: str) -> None:
-        if recorder.input_tokens is not None:
-            span.set_attribute("gen_ai.usage.input_tokens", recorder.input_tokens)
-        if recorder.output_tokens is not None:
-            span.set_attribute("gen_ai.usage.output_tokens", recorder.output_tokens)
-        inst.llm_calls.add(1, model, status)
-        inst.record_llm_call_duration(time.perf_counter() - start, model)
-
-    attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": model}
-    with _child_span(f"chat {model}", SpanKind.CLIENT, attributes, recorder, finish):
-        yield recorder
+def llm_call(model: str) -> LlmCallRecorder:
+    """``with llm_call(model) as recorder:`` one span (child of the request span) and the call metrics."""
+    return LlmCallRecorder(model)
 
 
-@contextmanager
-def tool_call(name: str) -> Iterator[ToolCallRecorder]:
-    """One span (child of the request span) and the counter for one tool call."""
-    recorder = ToolCallRecorder()
-    inst = _state.instruments()
-
-    def finish(span: Span, status: str) -> None:
-        inst.tool_calls.add(1, name, status)
-
-    attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
-    with _child_span(f"execute_tool {name}", SpanKind.INTERNAL, attributes, recorder, finish):
-        yield recorder
+def tool_call(name: str) -> ToolCallRecorder:
+    """``with tool_call(name) as recorder:`` one span (child of the request span) and the tool counter."""
+    return ToolCallRecorder(name)
 
 
 def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:

@@ -17,12 +17,15 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, ExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
-from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from support_bot import __version__
+
+from ._histograms import Histograms, WithHistograms
+from ._sampling import sampler_from_env
 
 if TYPE_CHECKING:
     from ._middleware import ASGIApp
@@ -31,9 +34,6 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = "support-bot"
 INSTRUMENTATION_SCOPE = "support_bot"
-
-# Same buckets as the Prometheus stack (CONTRACT.md).
-DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 class Tally:
@@ -60,25 +60,20 @@ class Tally:
 
 
 class Instruments:
-    """The contract's metrics as OpenTelemetry instruments (same names, units, labels).
+    """The contract's metrics (same names, units, labels as the Prometheus stack).
 
-    Counters and the in-flight gauge are observable instruments over a ``Tally``
-    (``add_*`` methods); the two duration histograms are synchronous, with the
-    attribute dicts built once per label set.
+    Counters and the in-flight gauge are observable instruments over a ``Tally``;
+    the two duration histograms are ``Histograms``, exported by ``WithHistograms``.
     """
 
-    def __init__(self, meter: Meter) -> None:
+    def __init__(self, meter: Meter, histograms: Histograms | None = None) -> None:
+        self.histograms = histograms or Histograms()
         self.requests = Tally("route", "method", "status")
         meter.create_observable_counter(
             "agent_requests_total",
             callbacks=[self.requests.observe],
             unit="{request}",
             description="HTTP requests by route template, method and status.",
-        )
-        self.request_duration = meter.create_histogram(
-            "agent_request_duration_seconds",
-            unit="s",
-            description="HTTP request duration by route template and method.",
         )
         self.active_requests = Tally()
         self.active_requests.values[()] = 0
@@ -95,9 +90,6 @@ class Instruments:
             unit="{call}",
             description="LLM calls by model and status.",
         )
-        self.llm_call_duration = meter.create_histogram(
-            "agent_llm_call_duration_seconds", unit="s", description="LLM call duration by model."
-        )
         self.tokens = Tally("model", "type")
         meter.create_observable_counter(
             "agent_tokens_total",
@@ -112,7 +104,6 @@ class Instruments:
             unit="{call}",
             description="Tool calls by tool and status.",
         )
-        self._attributes: dict[tuple[str, ...], dict[str, str]] = {}
         self.budget_used = meter.create_observable_gauge(
             "agent_token_budget_used_ratio",
             callbacks=[_observe_budget],
@@ -120,29 +111,11 @@ class Instruments:
             description="Share of the daily token budget used (0 when unlimited).",
         )
 
-    def _attrs(self, *pairs: str) -> dict[str, str]:
-        """The attribute dict of ``name, value, name, value...``, built once (bounded labels)."""
-        attributes = self._attributes.get(pairs)
-        if attributes is None:
-            attributes = self._attributes[pairs] = dict(zip(pairs[::2], pairs[1::2], strict=True))
-        return attributes
-
     def record_request_duration(self, seconds: float, route: str, method: str) -> None:
-        self.request_duration.record(seconds, self._attrs("route", route, "method", method))
+        self.histograms.request_duration.record(seconds, route, method)
 
     def record_llm_call_duration(self, seconds: float, model: str) -> None:
-        self.llm_call_duration.record(seconds, self._attrs("model", model))
-
-
-def metric_views() -> list[View]:
-    """Explicit bucket boundaries for the two duration histograms."""
-    return [
-        View(
-            instrument_name=name,
-            aggregation=ExplicitBucketHistogramAggregation(boundaries=DURATION_BUCKETS),
-        )
-        for name in ("agent_request_duration_seconds", "agent_llm_call_duration_seconds")
-    ]
+        self.histograms.llm_call_duration.record(seconds, model)
 
 
 def exemplar_filter() -> ExemplarFilter | None:
@@ -222,8 +195,13 @@ def build_resource() -> Resource:
     return detected.merge(Resource(defaults))
 
 
-def configure(tracer_provider: TracerProvider | None, meter_provider: MeterProvider | None) -> None:
-    """Use these providers for the service's spans and metrics (setup() and tests)."""
+def configure(
+    tracer_provider: TracerProvider | None,
+    meter_provider: MeterProvider | None,
+    histograms: Histograms | None = None,
+) -> None:
+    """Use these providers (and the histograms their exporter reads) for the service's
+    spans and metrics (setup() and tests)."""
     _current.tracer_provider = tracer_provider
     _current.meter_provider = meter_provider
     _current.tracer = (
@@ -236,7 +214,7 @@ def configure(tracer_provider: TracerProvider | None, meter_provider: MeterProvi
         if meter_provider is not None
         else metrics.NoOpMeter(INSTRUMENTATION_SCOPE)
     )
-    _current.instruments = Instruments(meter)
+    _current.instruments = Instruments(meter, histograms)
 
 
 def _instrument_httpx(
@@ -270,18 +248,21 @@ def setup(settings: object) -> None:
             return
         resource = build_resource()
 
-        tracer_provider = TracerProvider(resource=resource)  # sampler from OTEL_TRACES_SAMPLER
+        # OTEL_TRACES_SAMPLER: parentbased_ratelimited (._sampling) or any of the SDK's samplers
+        tracer_provider = TracerProvider(resource=resource, sampler=sampler_from_env())
         if _exporter_enabled("TRACES"):
             tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
 
+        histograms = Histograms()
         readers: list[MetricReader] = []
         if _exporter_enabled("METRICS"):
             # interval from OTEL_METRIC_EXPORT_INTERVAL
-            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+            scope = InstrumentationScope(INSTRUMENTATION_SCOPE, __version__)
+            exporter = WithHistograms(OTLPMetricExporter(), histograms, resource, scope)
+            readers.append(PeriodicExportingMetricReader(exporter))
         meter_provider = MeterProvider(
             resource=resource,
             metric_readers=readers,
-            views=metric_views(),
             exemplar_filter=exemplar_filter(),
         )
 
@@ -290,13 +271,14 @@ def setup(settings: object) -> None:
         # global provider exists) would open a second, unrelated server span per
         # request. This module's middleware is the one server span, for every
         # framework; httpx gets the providers explicitly.
-        configure(tracer_provider, meter_provider)
+        configure(tracer_provider, meter_provider, histograms)
         _instrument_httpx(tracer_provider, meter_provider)
         log.info(
             "opentelemetry configured",
             extra={
                 "otel_traces_exporter": "otlp" if _exporter_enabled("TRACES") else "none",
                 "otel_metrics_exporter": "otlp" if readers else "none",
+                "otel_traces_sampler": tracer_provider.sampler.get_description(),
             },
         )
         if not readers and not _exporter_enabled("TRACES"):
