@@ -108,7 +108,8 @@ export async function serviceGroup({ work, quick }) {
       chatBody: CHAT_BODY,
       fakeModelLatencyMs: { health: 0, chat: 0, chatSlowModel: SLOW_LATENCY_MS },
       serviceEnv: `HOST=127.0.0.1 PORT=<port> WORKERS=${WORKERS} ENVIRONMENT=development, every other setting at its default (LOG_LEVEL=info: one JSON access-log line per request, to a file)`,
-      otel: `OTEL_* from the generated .env.example (what compose sets), with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${SINK_PORT}: a local OTLP/HTTP sink that answers 200 to every export, so spans and metrics are really serialized and sent (nothing disabled)`,
+      otel: `OTEL_* from the generated .env.example (what compose and the k8s ConfigMap set too: the parentbased_ratelimited sampler, up to 10 new traces per second per worker), with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${SINK_PORT}: a local OTLP/HTTP sink that answers 200 to every export, so spans and metrics are really serialized and sent (nothing disabled)`,
+      otelAlwaysOn: 'the same otel service with OTEL_TRACES_SAMPLER=parentbased_always_on: every request traced and exported',
       prometheus: 'PROMETHEUS_MULTIPROC_DIR set to a fresh temp dir; with WORKERS=1 the service keeps its metrics in-process (multiprocess mode only with several workers)',
     },
     configs: {},
@@ -165,6 +166,16 @@ export async function serviceGroup({ work, quick }) {
         env,
       });
     }
+  }
+  // The otel services again with every request traced (the SDK's default sampler).
+  for (const c of configs.filter((x) => x.observability === 'otel')) {
+    configs.push({
+      ...c,
+      id: `${c.id}-always-on`,
+      observability: 'otel-always-on',
+      env: { ...c.env, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+      display: c.display.replace('OTEL_EXPORTER_OTLP_ENDPOINT=', 'OTEL_TRACES_SAMPLER=parentbased_always_on OTEL_EXPORTER_OTLP_ENDPOINT='),
+    });
   }
   const fastapiProject = configs.find((c) => c.framework === 'fastapi')?.cwd;
   if (fastapiProject) {
@@ -226,8 +237,9 @@ export async function serviceGroup({ work, quick }) {
         }
       }
     }
-    // A model that takes SLOW_LATENCY_MS: the generated default preset, the bare app, the naive endpoint.
-    const slow = configs.filter((c) => ['fastapi-prometheus', 'hello', 'naive'].includes(c.id));
+    // A model that takes SLOW_LATENCY_MS: the generated default preset, the observability
+    // extremes (minimal, every request traced), the bare app, the naive endpoint.
+    const slow = configs.filter((c) => ['fastapi-minimal', 'fastapi-prometheus', 'fastapi-otel-always-on', 'hello', 'naive'].includes(c.id));
     for (const c of slow) {
       log(`service: ${c.id}: /v1/chat with a ${SLOW_LATENCY_MS} ms model, ${seconds} s`);
       try {
@@ -266,7 +278,7 @@ export async function serviceGroup({ work, quick }) {
     for (const scenario of ['health', 'chat']) {
       const base = rps(scenario, `${fw}-minimal`);
       if (!base) continue;
-      for (const obs of ['prometheus', 'otel']) {
+      for (const obs of ['prometheus', 'otel', 'otel-always-on']) {
         const v = rps(scenario, `${fw}-${obs}`);
         if (!v) continue;
         ((result.observabilityCost[fw] ??= {})[scenario] ??= {})[obs] = {
@@ -274,6 +286,14 @@ export async function serviceGroup({ work, quick }) {
           p99Ratio: round(S[scenario][`${fw}-${obs}`].p99ms / S[scenario][`${fw}-minimal`].p99ms, 2),
         };
       }
+    }
+  }
+  const slowBase = rps('chatSlowModel', 'fastapi-minimal');
+  if (slowBase) {
+    result.slowModelCost = {};
+    for (const obs of ['prometheus', 'otel-always-on']) {
+      const v = rps('chatSlowModel', `fastapi-${obs}`);
+      if (v) result.slowModelCost[obs] = { throughputCostPct: round((1 - v / slowBase) * 100, 1) };
     }
   }
   result.frameworks = {};

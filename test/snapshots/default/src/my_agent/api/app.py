@@ -105,6 +105,9 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry stays off: the observability layer's middleware
+        # is the one server span and the one set of request metrics, for every stack.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
     app.include_router(router)
