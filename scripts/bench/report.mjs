@@ -222,7 +222,11 @@ function serviceSection(S) {
         out.push(`| ${fw} | ${scenario === 'chat' ? '/v1/chat' : '/health'} | ${c('prometheus')} | ${c('otel')} | ${c('otel-always-on')} |`);
       }
     }
-    out.push('');
+    out.push(
+      '',
+      'The otel stack ships with `OTEL_TRACES_SAMPLER=parentbased_ratelimited` (up to 10 new traces per second per worker, every trace a caller sampled), so at these loads almost no request is recorded and the otel column measures the rest of the stack: the server-span context, trace ids in logs and headers, and the metrics of every request. The last column is the price of recording and exporting every request with the OpenTelemetry SDK (two spans per /v1/chat, protobuf-encoded on the exporter thread, which shares the GIL with the event loop).',
+      '',
+    );
     if (S.slowModelCost)
       out.push(
         `With a ${st.fakeModelLatencyMs.chatSlowModel} ms model (FastAPI), the cost against minimal is ${fmtPct(S.slowModelCost.prometheus?.throughputCostPct)} for prometheus and ${fmtPct(S.slowModelCost['otel-always-on']?.throughputCostPct)} with every request traced.`,
