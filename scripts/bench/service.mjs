@@ -273,6 +273,7 @@ export async function serviceGroup({ work, quick }) {
   // --- ratios.
   const S = result.scenarios;
   const rps = (scenario, id) => S[scenario]?.[id]?.rps;
+  const costPct = (v, base) => round((1 - v / base) * 100, 1);
   result.observabilityCost = {};
   for (const fw of FRAMEWORKS) {
     for (const scenario of ['health', 'chat']) {
@@ -282,7 +283,7 @@ export async function serviceGroup({ work, quick }) {
         const v = rps(scenario, `${fw}-${obs}`);
         if (!v) continue;
         ((result.observabilityCost[fw] ??= {})[scenario] ??= {})[obs] = {
-          throughputCostPct: round((1 - v / base) * 100, 1),
+          throughputCostPct: costPct(v, base),
           p99Ratio: round(S[scenario][`${fw}-${obs}`].p99ms / S[scenario][`${fw}-minimal`].p99ms, 2),
         };
       }
@@ -293,7 +294,7 @@ export async function serviceGroup({ work, quick }) {
     result.slowModelCost = {};
     for (const obs of ['prometheus', 'otel-always-on']) {
       const v = rps('chatSlowModel', `fastapi-${obs}`);
-      if (v) result.slowModelCost[obs] = { throughputCostPct: round((1 - v / slowBase) * 100, 1) };
+      if (v) result.slowModelCost[obs] = { throughputCostPct: costPct(v, slowBase) };
     }
   }
   result.frameworks = {};
