@@ -18,7 +18,8 @@
 # Stages, in order: generate lint python observability build run conformance drain
 # report.
 # A stage that needs an earlier one's product takes it from out/ (generate ->
-# out/<preset>, build -> the image localhost/cas-<preset>:pipeline); the
+# out/<preset>, build -> the image localhost/cas-<preset>:pipeline; with
+# PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
 # conformance and drain stages start their own container when none is running.
 #
 # Environment: PIPELINE_OUT (out), PYTHON_IMAGE, UV_IMAGE (the local base
@@ -47,6 +48,7 @@ APP_PORT=$PORT_BASE              # the conformance container
 VARIANT_PORT=$((PORT_BASE + 1))  # auth off / docs off / rate limit
 DRAIN_PORT=$((PORT_BASE + 2))    # the drain container
 export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
+CAS="cas${PIPELINE_ID:+-$PIPELINE_ID}" # image and container name prefix
 API_KEY="cas-pipeline-key-0123456789"
 SECOND_KEY="cas-pipeline-key-second"
 DRAIN_LATENCY_MS="${DRAIN_LATENCY_MS:-2500}"
@@ -180,7 +182,7 @@ save_logs() { $ENGINE logs "$2" >"$OUT/logs/$1/container-$2.log" 2>&1 || true; }
 start_container() {
   local preset=$1 name=$2 hostport=$3 log=$4
   shift 4
-  local image="localhost/cas-$preset:pipeline"
+  local image="localhost/$CAS-$preset:pipeline"
   local port store
   port=$(answer "$preset" port)
   port=${port:-8000}
@@ -358,7 +360,7 @@ stage_observability() {
 
 stage_build() {
   local p=$1 log=$2
-  local image="localhost/cas-$p:pipeline"
+  local image="localhost/$CAS-$p:pipeline"
   for img in "$PYTHON_IMAGE" "$UV_IMAGE"; do
     [[ $img == default ]] && continue
     image_exists "$img" || { echo "  base image $img missing: run scripts/make-base-images.sh"; return 1; }
@@ -384,10 +386,10 @@ stage_build() {
   pkg=${pkg//-/_}
   echo "# a code-only change for the rebuild measurement" >>"$warmdir/src/$pkg/__init__.py"
   t=$(now)
-  run_logged "$log" "$ENGINE" build "${args[@]}" -t "localhost/cas-$p:warm" "$warmdir" || return 1
+  run_logged "$log" "$ENGINE" build "${args[@]}" -t "localhost/$CAS-$p:warm" "$warmdir" || return 1
   warm=$(since "$t")
   echo "  rebuild after a one-line code change: $warm s"
-  $ENGINE rmi "localhost/cas-$p:warm" >/dev/null 2>&1 || true
+  $ENGINE rmi "localhost/$CAS-$p:warm" >/dev/null 2>&1 || true
   rm -rf "$warmdir"
   local size
   size=$($ENGINE image inspect -f '{{.Size}}' "$image")
@@ -404,7 +406,7 @@ stage_build() {
 
 stage_run() {
   local p=$1 log=$2 secs
-  local name="cas-$p"
+  local name="$CAS-$p"
   if ! secs=$(start_container "$p" "$name" "$APP_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY"); then
     echo "  --- last lines of $log ---"
     tail -n 40 "$log" | sed 's/^/  | /'
@@ -420,7 +422,7 @@ base_url_for() { echo "http://127.0.0.1:$1"; }
 
 stage_conformance() {
   local p=$1 log=$2
-  local name="cas-$p"
+  local name="$CAS-$p"
   if ! container_running "$name"; then
     echo "  (no running container $name: starting one)"
     start_container "$p" "$name" "$APP_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" >/dev/null || return 1
@@ -435,7 +437,7 @@ stage_conformance() {
   save_logs "$p" "$name"
   ((keep)) || remove_container "$name"
   # Pass 2: auth off, docs off, a rate limit: only the files that test those.
-  local vname="cas-$p-variant"
+  local vname="$CAS-$p-variant"
   start_container "$p" "$vname" "$VARIANT_PORT" "$log" "DOCS_ENABLED=false" "RATE_LIMIT_PER_MINUTE=8" >/dev/null || return 1
   CONFORMANCE_BASE_URL=$(base_url_for "$VARIANT_PORT") CONFORMANCE_DOCS=off CONFORMANCE_RATE_LIMIT_PER_MINUTE=8 \
     run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
@@ -469,7 +471,7 @@ stage_conformance() {
 
 stage_drain() {
   local p=$1 log=$2
-  local name="cas-$p-drain"
+  local name="$CAS-$p-drain"
   start_container "$p" "$name" "$DRAIN_PORT" "$log" "API_KEYS=$API_KEY" \
     "FAKE_LLM_LATENCY_MS=$DRAIN_LATENCY_MS" "SHUTDOWN_TIMEOUT=$DRAIN_SHUTDOWN_TIMEOUT" >/dev/null || return 1
   mkdir -p "$(frag "$p")"
@@ -513,9 +515,9 @@ cleanup() {
   [[ $services_before == *"redis: down"* ]] && scripts/services.sh stop redis 2>/dev/null
   [[ $services_before == *"postgres: down"* ]] && scripts/services.sh stop postgres 2>/dev/null
   for p in "${presets[@]}"; do
-    ((keep)) || remove_container "cas-$p"
-    remove_container "cas-$p-variant"
-    remove_container "cas-$p-drain"
+    ((keep)) || remove_container "$CAS-$p"
+    remove_container "$CAS-$p-variant"
+    remove_container "$CAS-$p-drain"
   done
 }
 trap cleanup EXIT
