@@ -17,8 +17,8 @@ from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel
 from lite_agent_with_the_longest_allowed_name.agent.llm import OpenAIChatModel
 from lite_agent_with_the_longest_allowed_name.agent.tools import Tool, default_registry
 from lite_agent_with_the_longest_allowed_name.api import create_app
-from lite_agent_with_the_longest_allowed_name.asgi import Message, Scope
 from lite_agent_with_the_longest_allowed_name.config import Settings
+from lite_agent_with_the_longest_allowed_name.middleware import Message, Scope
 from lite_agent_with_the_longest_allowed_name.sessions.memory import MemorySessionStore
 
 TestClient = LitestarTestClient[Any]
@@ -478,7 +478,7 @@ def test_guard_runs_before_the_body_is_parsed(client_factory: ClientFactory) -> 
 
 
 def test_route_template_in_scope_state(client: TestClient) -> None:
-    from lite_agent_with_the_longest_allowed_name.asgi import access_log
+    from lite_agent_with_the_longest_allowed_name.middleware import access_log
 
     seen: list[str] = []
     original = access_log.route_template

@@ -17,8 +17,8 @@ from archive_agent.agent.fake import FakeChatModel
 from archive_agent.agent.llm import OpenAIChatModel
 from archive_agent.agent.tools import Tool, default_registry
 from archive_agent.api import create_app
-from archive_agent.asgi import Message, Scope
 from archive_agent.config import Settings
+from archive_agent.middleware import Message, Scope
 from archive_agent.sessions.memory import MemorySessionStore
 
 TestClient = LitestarTestClient[Any]
@@ -478,7 +478,7 @@ def test_guard_runs_before_the_body_is_parsed(client_factory: ClientFactory) -> 
 
 
 def test_route_template_in_scope_state(client: TestClient) -> None:
-    from archive_agent.asgi import access_log
+    from archive_agent.middleware import access_log
 
     seen: list[str] = []
     original = access_log.route_template

@@ -17,8 +17,8 @@ from triage_agent.agent.fake import FakeChatModel
 from triage_agent.agent.llm import OpenAIChatModel
 from triage_agent.agent.tools import Tool, default_registry
 from triage_agent.api import create_app
-from triage_agent.asgi import Message, Scope
 from triage_agent.config import Settings
+from triage_agent.middleware import Message, Scope
 from triage_agent.sessions.memory import MemorySessionStore
 
 TestClient = LitestarTestClient[Any]
@@ -478,7 +478,7 @@ def test_guard_runs_before_the_body_is_parsed(client_factory: ClientFactory) -> 
 
 
 def test_route_template_in_scope_state(client: TestClient) -> None:
-    from triage_agent.asgi import access_log
+    from triage_agent.middleware import access_log
 
     seen: list[str] = []
     original = access_log.route_template
