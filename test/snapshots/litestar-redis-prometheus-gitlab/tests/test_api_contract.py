@@ -1,46 +1,32 @@
-"""One test per endpoint and per row of the contract's error table, headers included."""
+"""The HTTP contract, for every framework: each endpoint and each row of the
+error table, headers included.
+
+Driven by conftest's ``client`` and ``client_factory`` fixtures, which build
+the framework's own test client (``tests/api_client.py``).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from durable_conversation_ledger_agent_europe import lifecycle
-from durable_conversation_ledger_agent_europe.agent.fake import FakeChatModel
-from durable_conversation_ledger_agent_europe.agent.llm import OpenAIChatModel
-from durable_conversation_ledger_agent_europe.agent.tools import Tool, default_registry
-from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
+from triage_agent import lifecycle
+from triage_agent.agent.fake import FakeChatModel
+from triage_agent.agent.llm import OpenAIChatModel
+from triage_agent.agent.tools import Tool, default_registry
+from triage_agent.api import create_app
+from triage_agent.middleware import Message, Scope
+from triage_agent.sessions.memory import MemorySessionStore
 
-from conftest import make_settings
+from api_client import TestClient
+from conftest import ClientFactory, assert_contract_headers, assert_error, make_settings
 
-ClientFactory = Callable[..., TestClient]
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
-
-
-def assert_contract_headers(response: httpx.Response) -> None:
-    assert re.fullmatch(r"[A-Za-z0-9._-]{1,128}", response.headers["x-request-id"])
-    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-trace-id"])
-    assert re.fullmatch(r"app;dur=\d+(\.\d+)?", response.headers["server-timing"])
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"code", "message", "trace_id", "details"}
-    assert error["code"] == code
-    assert error["trace_id"] == response.headers["x-trace-id"]
-    assert "Traceback" not in response.text
-    assert_contract_headers(response)
-    return dict(error)
 
 
 def chat(client: TestClient, message: str = "hello", **kwargs: Any) -> httpx.Response:
@@ -395,3 +381,153 @@ def test_tool_errors_are_reported_not_raised(client_factory: ClientFactory) -> N
     tools.register(Tool("explode", "x", {"type": "object"}, explode))
     client = client_factory(tools=tools)
     assert chat(client).status_code == 200
+
+
+# --- hostile bodies, routing, the guard, disconnects ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"message": "hel\xc3"}',
+        b'{"mess\xff\xfeage": "hello"}',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"message": ' + b"[" * 100_000,
+    ],
+    ids=["utf8-truncated", "utf8-invalid", "nested-5000", "nested-unterminated"],
+)
+def test_400_bodies_that_cannot_be_json(client: TestClient, body: bytes) -> None:
+    response = client.post("/v1/chat", content=body, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [(b"[]", "body"), (b'"hi"', "body"), (b"null", "body"), (b"", "body")],
+)
+def test_422_body_not_an_object(client: TestClient, body: bytes, field: str) -> None:
+    response = client.post("/v1/chat", content=body, headers={"Content-Type": "application/json"})
+    error = assert_error(response, 422, "validation_error")
+    assert error["details"][0]["field"] == field
+    assert error["details"][0]["reason"]
+
+
+def test_documents_at_exactly_the_contract_urls(client_factory: ClientFactory) -> None:
+    client = client_factory()
+    spec = client.get("/openapi.json")
+    assert spec.headers["content-type"].startswith("application/json")
+    paths = spec.json()["paths"]
+    assert {"/v1/chat", "/v1/chat/stream", "/health", "/ready"} <= set(paths)
+    assert "/openapi.json" not in paths
+    assert "/metrics" not in paths
+    stream_200 = paths["/v1/chat/stream"]["post"]["responses"]["200"]
+    assert list(stream_200["content"]) == ["text/event-stream"]
+    assert client.get("/docs").headers["content-type"].startswith("text/html")
+    for path in ("/", "/schema", "/docs/x", "/openapi.json/x", "/swagger"):
+        assert_error(client.get(path), 404, "not_found")
+    off = client_factory(make_settings(docs_enabled=False))
+    assert off.get("/openapi.json").status_code == 200
+    assert_error(off.get("/docs"), 404, "not_found")
+
+
+def test_405_on_every_known_route(client: TestClient) -> None:
+    for method, path in (("PUT", "/v1/chat"), ("DELETE", "/v1/chat/stream"), ("POST", "/health")):
+        assert_error(client.request(method, path), 405, "method_not_allowed")
+
+
+def test_metrics_route_is_get_only(client: TestClient) -> None:
+    if client.get("/metrics").status_code == 404:
+        return
+    response = client.post("/metrics")
+    assert_error(response, 405, "method_not_allowed")
+    assert {method.strip() for method in response.headers["allow"].split(",")} == {"GET", "HEAD"}
+
+
+def test_route_template_in_scope_state(client: TestClient) -> None:
+    from triage_agent.middleware import access_log
+
+    seen: list[str] = []
+    original = access_log.route_template
+
+    def spy(scope: Any) -> str:
+        seen.append(original(scope))
+        return seen[-1]
+
+    access_log.route_template = spy
+    try:
+        chat(client)
+        client.get("/health")
+        client.get("/nope/123")
+    finally:
+        access_log.route_template = original
+    assert seen == ["/v1/chat", "/health", "unmatched"]
+
+
+async def test_stream_disconnect_cancels_the_run() -> None:
+    """Raw ASGI: the client goes away after the first event; the agent run is cancelled."""
+    cancelled = asyncio.Event()
+    calls = 0
+
+    async def sleep(seconds: float) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    app = create_app(make_settings(), model=FakeChatModel(latency_ms=1000, sleep=sleep))
+    lifespan_in: asyncio.Queue[Message] = asyncio.Queue()
+    lifespan_out: asyncio.Queue[Message] = asyncio.Queue()
+    lifespan_scope: Scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    lifespan = asyncio.ensure_future(app(lifespan_scope, lifespan_in.get, lifespan_out.put))
+    await lifespan_in.put({"type": "lifespan.startup"})
+    assert (await lifespan_out.get())["type"] == "lifespan.startup.complete"
+
+    body = json.dumps({"message": "a long story please"}).encode()
+    first_chunk = asyncio.Event()
+    sent: list[Message] = []
+    requested = False
+
+    async def receive() -> Message:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await first_chunk.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and message.get("body"):
+            first_chunk.set()
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/chat/stream",
+        "raw_path": b"/v1/chat/stream",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+    await asyncio.wait_for(app(scope, receive, send), 5)
+    assert sent[0]["status"] == 200
+    assert cancelled.is_set()
+    assert lifecycle.state.in_flight == 0
+
+    await lifespan_in.put({"type": "lifespan.shutdown"})
+    assert (await lifespan_out.get())["type"] == "lifespan.shutdown.complete"
+    await lifespan
