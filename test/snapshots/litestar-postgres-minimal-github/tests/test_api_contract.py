@@ -378,7 +378,7 @@ def test_tool_errors_are_reported_not_raised(client_factory: ClientFactory) -> N
         raise TypeError("bad")
 
     tools = default_registry()
-    tools.register(Tool("explode", "x", {"type": "object"}, explode))
+    tools.register(Tool("explode", "x", explode))
     client = client_factory(tools=tools)
     assert chat(client).status_code == 200
 
