@@ -1,16 +1,24 @@
-"""Shared test fixtures: settings without a .env file, an app against the fake model."""
+"""Shared test fixtures: settings without a .env file, an app against the fake model.
+
+``TestClient`` is the framework's own (``api_client.py``, from the framework layer).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from my_agent import lifecycle
 from my_agent.api import create_app
 from my_agent.config import Settings
+
+from api_client import TestClient
+
+ClientFactory = Callable[..., TestClient]
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -38,7 +46,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def client_factory() -> Iterator[Callable[..., TestClient]]:
+def client_factory() -> Iterator[ClientFactory]:
     """Build started test clients: ``client_factory(settings, model=..., store=...)``."""
     clients: list[TestClient] = []
 
@@ -55,5 +63,25 @@ def client_factory() -> Iterator[Callable[..., TestClient]]:
 
 
 @pytest.fixture
-def client(client_factory: Callable[..., TestClient]) -> TestClient:
+def client(client_factory: ClientFactory) -> TestClient:
     return client_factory()
+
+
+def assert_contract_headers(response: httpx.Response) -> None:
+    assert re.fullmatch(r"[A-Za-z0-9._-]{1,128}", response.headers["x-request-id"])
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-trace-id"])
+    assert re.fullmatch(r"app;dur=\d+(\.\d+)?", response.headers["server-timing"])
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"code", "message", "trace_id", "details"}
+    assert error["code"] == code
+    assert error["trace_id"] == response.headers["x-trace-id"]
+    assert "Traceback" not in response.text
+    assert_contract_headers(response)
+    return dict(error)

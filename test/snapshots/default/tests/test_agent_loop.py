@@ -11,12 +11,6 @@ import httpx
 import pytest
 
 from my_agent.agent.budget import TokenBudget
-from my_agent.agent.errors import (
-    BudgetExceeded,
-    UpstreamError,
-    UpstreamTimeout,
-    ValidationFailed,
-)
 from my_agent.agent.fake import FakeChatModel
 from my_agent.agent.llm import (
     ChatModel,
@@ -37,6 +31,12 @@ from my_agent.agent.loop import (
 from my_agent.agent.schemas import ChatRequest
 from my_agent.agent.tools import default_registry
 from my_agent.sessions.memory import MemorySessionStore
+from my_agent.web.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -369,7 +369,7 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from my_agent.logging import (
+    from my_agent.logs import (
         REDACTED,
         JsonFormatter,
         configure_logging,

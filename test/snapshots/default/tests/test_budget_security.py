@@ -9,19 +9,19 @@ from my_agent.agent.budget import (
     TokenBudget,
     seconds_to_utc_midnight,
 )
-from my_agent.agent.errors import (
+from my_agent.sessions.memory import MemorySessionStore
+from my_agent.web.errors import (
     BudgetExceeded,
     RateLimited,
     Unauthorized,
 )
-from my_agent.agent.security import (
+from my_agent.web.security import (
     RateLimiter,
     authenticate,
     extract_api_key,
     fingerprint,
     key_matches,
 )
-from my_agent.sessions.memory import MemorySessionStore
 
 NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from my_agent import observability
-from my_agent.asgi import Receive, Scope, Send
 from my_agent.config import Settings
+from my_agent.middleware import Receive, Scope, Send
 
 
 def sample(name: str, **labels: str) -> float:

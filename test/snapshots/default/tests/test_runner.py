@@ -12,11 +12,8 @@ import uvicorn
 
 from my_agent import healthcheck, lifecycle, observability, runner
 from my_agent.config import Settings
-from my_agent.runner import (
-    DrainingServer,
-    available_cpus,
-    worker_count,
-)
+from my_agent.runner import DrainingServer
+from my_agent.workers import available_cpus, worker_count
 
 
 def cgroup(tmp_path: Path, files: dict[str, str]) -> Path:

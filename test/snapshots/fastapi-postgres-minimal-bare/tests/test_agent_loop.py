@@ -11,12 +11,6 @@ import httpx
 import pytest
 
 from durable_conversation_ledger_agent_europe.agent.budget import TokenBudget
-from durable_conversation_ledger_agent_europe.agent.errors import (
-    BudgetExceeded,
-    UpstreamError,
-    UpstreamTimeout,
-    ValidationFailed,
-)
 from durable_conversation_ledger_agent_europe.agent.fake import FakeChatModel
 from durable_conversation_ledger_agent_europe.agent.llm import (
     ChatModel,
@@ -37,6 +31,12 @@ from durable_conversation_ledger_agent_europe.agent.loop import (
 from durable_conversation_ledger_agent_europe.agent.schemas import ChatRequest
 from durable_conversation_ledger_agent_europe.agent.tools import default_registry
 from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
+from durable_conversation_ledger_agent_europe.web.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -369,7 +369,7 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from durable_conversation_ledger_agent_europe.logging import (
+    from durable_conversation_ledger_agent_europe.logs import (
         REDACTED,
         JsonFormatter,
         configure_logging,

@@ -9,19 +9,19 @@ from durable_conversation_ledger_agent_europe.agent.budget import (
     TokenBudget,
     seconds_to_utc_midnight,
 )
-from durable_conversation_ledger_agent_europe.agent.errors import (
+from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
+from durable_conversation_ledger_agent_europe.web.errors import (
     BudgetExceeded,
     RateLimited,
     Unauthorized,
 )
-from durable_conversation_ledger_agent_europe.agent.security import (
+from durable_conversation_ledger_agent_europe.web.security import (
     RateLimiter,
     authenticate,
     extract_api_key,
     fingerprint,
     key_matches,
 )
-from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
 
 NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 

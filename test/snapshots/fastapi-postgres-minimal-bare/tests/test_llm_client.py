@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from durable_conversation_ledger_agent_europe.agent.errors import UpstreamError, UpstreamTimeout
 from durable_conversation_ledger_agent_europe.agent.llm import (
     Completion,
     OpenAIChatModel,
@@ -20,6 +19,7 @@ from durable_conversation_ledger_agent_europe.agent.llm import (
     estimate_tokens,
     parse_retry_after,
 )
+from durable_conversation_ledger_agent_europe.web.errors import UpstreamError, UpstreamTimeout
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]

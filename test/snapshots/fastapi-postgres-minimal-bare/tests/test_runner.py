@@ -12,11 +12,8 @@ import uvicorn
 
 from durable_conversation_ledger_agent_europe import healthcheck, lifecycle, observability, runner
 from durable_conversation_ledger_agent_europe.config import Settings
-from durable_conversation_ledger_agent_europe.runner import (
-    DrainingServer,
-    available_cpus,
-    worker_count,
-)
+from durable_conversation_ledger_agent_europe.runner import DrainingServer
+from durable_conversation_ledger_agent_europe.workers import available_cpus, worker_count
 
 
 def cgroup(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -11,12 +11,6 @@ import httpx
 import pytest
 
 from support_bot.agent.budget import TokenBudget
-from support_bot.agent.errors import (
-    BudgetExceeded,
-    UpstreamError,
-    UpstreamTimeout,
-    ValidationFailed,
-)
 from support_bot.agent.fake import FakeChatModel
 from support_bot.agent.llm import (
     ChatModel,
@@ -37,6 +31,12 @@ from support_bot.agent.loop import (
 from support_bot.agent.schemas import ChatRequest
 from support_bot.agent.tools import default_registry
 from support_bot.sessions.memory import MemorySessionStore
+from support_bot.web.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -369,7 +369,7 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from support_bot.logging import (
+    from support_bot.logs import (
         REDACTED,
         JsonFormatter,
         configure_logging,

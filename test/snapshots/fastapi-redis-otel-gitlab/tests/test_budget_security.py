@@ -9,19 +9,19 @@ from support_bot.agent.budget import (
     TokenBudget,
     seconds_to_utc_midnight,
 )
-from support_bot.agent.errors import (
+from support_bot.sessions.memory import MemorySessionStore
+from support_bot.web.errors import (
     BudgetExceeded,
     RateLimited,
     Unauthorized,
 )
-from support_bot.agent.security import (
+from support_bot.web.security import (
     RateLimiter,
     authenticate,
     extract_api_key,
     fingerprint,
     key_matches,
 )
-from support_bot.sessions.memory import MemorySessionStore
 
 NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 

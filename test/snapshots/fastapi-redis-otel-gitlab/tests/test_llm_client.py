@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from support_bot.agent.errors import UpstreamError, UpstreamTimeout
 from support_bot.agent.llm import (
     Completion,
     OpenAIChatModel,
@@ -20,6 +19,7 @@ from support_bot.agent.llm import (
     estimate_tokens,
     parse_retry_after,
 )
+from support_bot.web.errors import UpstreamError, UpstreamTimeout
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]

@@ -12,11 +12,8 @@ import uvicorn
 
 from support_bot import healthcheck, lifecycle, observability, runner
 from support_bot.config import Settings
-from support_bot.runner import (
-    DrainingServer,
-    available_cpus,
-    worker_count,
-)
+from support_bot.runner import DrainingServer
+from support_bot.workers import available_cpus, worker_count
 
 
 def cgroup(tmp_path: Path, files: dict[str, str]) -> Path:

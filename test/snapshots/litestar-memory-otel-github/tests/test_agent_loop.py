@@ -11,12 +11,6 @@ import httpx
 import pytest
 
 from lite_agent_with_the_longest_allowed_name.agent.budget import TokenBudget
-from lite_agent_with_the_longest_allowed_name.agent.errors import (
-    BudgetExceeded,
-    UpstreamError,
-    UpstreamTimeout,
-    ValidationFailed,
-)
 from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel
 from lite_agent_with_the_longest_allowed_name.agent.llm import (
     ChatModel,
@@ -37,6 +31,12 @@ from lite_agent_with_the_longest_allowed_name.agent.loop import (
 from lite_agent_with_the_longest_allowed_name.agent.schemas import ChatRequest
 from lite_agent_with_the_longest_allowed_name.agent.tools import default_registry
 from lite_agent_with_the_longest_allowed_name.sessions.memory import MemorySessionStore
+from lite_agent_with_the_longest_allowed_name.web.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -369,7 +369,7 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from lite_agent_with_the_longest_allowed_name.logging import (
+    from lite_agent_with_the_longest_allowed_name.logs import (
         REDACTED,
         JsonFormatter,
         configure_logging,

@@ -9,19 +9,19 @@ from lite_agent_with_the_longest_allowed_name.agent.budget import (
     TokenBudget,
     seconds_to_utc_midnight,
 )
-from lite_agent_with_the_longest_allowed_name.agent.errors import (
+from lite_agent_with_the_longest_allowed_name.sessions.memory import MemorySessionStore
+from lite_agent_with_the_longest_allowed_name.web.errors import (
     BudgetExceeded,
     RateLimited,
     Unauthorized,
 )
-from lite_agent_with_the_longest_allowed_name.agent.security import (
+from lite_agent_with_the_longest_allowed_name.web.security import (
     RateLimiter,
     authenticate,
     extract_api_key,
     fingerprint,
     key_matches,
 )
-from lite_agent_with_the_longest_allowed_name.sessions.memory import MemorySessionStore
 
 NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from lite_agent_with_the_longest_allowed_name.agent.errors import UpstreamError, UpstreamTimeout
 from lite_agent_with_the_longest_allowed_name.agent.llm import (
     Completion,
     OpenAIChatModel,
@@ -20,6 +19,7 @@ from lite_agent_with_the_longest_allowed_name.agent.llm import (
     estimate_tokens,
     parse_retry_after,
 )
+from lite_agent_with_the_longest_allowed_name.web.errors import UpstreamError, UpstreamTimeout
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]

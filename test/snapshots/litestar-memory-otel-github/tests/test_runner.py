@@ -12,11 +12,8 @@ import uvicorn
 
 from lite_agent_with_the_longest_allowed_name import healthcheck, lifecycle, observability, runner
 from lite_agent_with_the_longest_allowed_name.config import Settings
-from lite_agent_with_the_longest_allowed_name.runner import (
-    DrainingServer,
-    available_cpus,
-    worker_count,
-)
+from lite_agent_with_the_longest_allowed_name.runner import DrainingServer
+from lite_agent_with_the_longest_allowed_name.workers import available_cpus, worker_count
 
 
 def cgroup(tmp_path: Path, files: dict[str, str]) -> Path:

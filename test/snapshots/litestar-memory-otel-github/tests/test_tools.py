@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
+from typing import Annotated
 
 import pytest
+from pydantic import Field
 
 from lite_agent_with_the_longest_allowed_name.agent.tools import (
     CALCULATOR,
@@ -98,7 +101,10 @@ async def test_registry_calls_tools() -> None:
         ("nope", "{}", "unknown tool"),
         ("calculator", "{not json", "not valid JSON"),
         ("calculator", "[1]", "JSON object"),
-        ("calculator", '{"wrong": 1}', "do not match"),
+        ("calculator", '{"wrong": 1}', "do not match the tool's parameters: expression: "),
+        ("calculator", '{"expression": "1", "x": 2}', "x: Extra inputs are not permitted"),
+        ("calculator", '{"expression": 7}', "expression: Input should be a valid string"),
+        ("current_time", '{"zone": "UTC"}', "zone: Extra inputs are not permitted"),
         ("calculator", '{"expression": "1/0"}', "division by zero"),
     ],
 )
@@ -113,9 +119,71 @@ async def test_registry_async_tool_and_duplicates() -> None:
         return text.upper()
 
     registry = ToolRegistry()
-    registry.register(Tool("shout", "shout", {"type": "object"}, shout))
+    registry.register(Tool("shout", "shout", shout))
     assert await registry.call("shout", '{"text": "hi"}') == ("ok", "HI")
     with pytest.raises(ValueError, match="already registered"):
-        registry.register(Tool("shout", "again", {}, shout))
+        registry.register(Tool("shout", "again", shout))
     registry.register(CALCULATOR)
     assert registry.names() == ["calculator", "shout"]
+
+
+def test_parameters_come_from_the_signature() -> None:
+    def search(query: Annotated[str, Field(description="what to look for")], limit: int = 5) -> str:
+        return f"{query}:{limit}"
+
+    tool = Tool("search", "search the notes", search)
+    assert tool.parameters == {
+        "additionalProperties": False,
+        "properties": {
+            "query": {"description": "what to look for", "title": "Query", "type": "string"},
+            "limit": {"default": 5, "title": "Limit", "type": "integer"},
+        },
+        "required": ["query"],
+        "title": "search_arguments",
+        "type": "object",
+    }
+    assert tool.schema()["function"]["parameters"] == tool.parameters
+    assert CALCULATOR.parameters["required"] == ["expression"]
+    assert CALCULATOR.parameters["properties"]["expression"]["type"] == "string"
+
+
+async def test_arguments_are_validated_before_the_call() -> None:
+    seen: list[int] = []
+
+    def double(n: int) -> str:
+        seen.append(n)
+        return str(n * 2)
+
+    registry = ToolRegistry()
+    registry.register(Tool("double", "double it", double))
+    assert await registry.call("double", '{"n": "21"}') == ("ok", "42")
+    status, message = await registry.call("double", '{"n": "many"}')
+    assert status == "error"
+    assert message.startswith("arguments do not match the tool's parameters: n: ")
+    assert seen == [21]
+
+
+async def test_a_bug_in_a_tool_is_a_tool_error_with_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(text: str) -> str:
+        return "".join([text, 1])  # type: ignore[list-item]
+
+    registry = ToolRegistry()
+    registry.register(Tool("broken", "always fails", broken))
+    with caplog.at_level(logging.ERROR, logger="lite_agent_with_the_longest_allowed_name.agent.tools"):
+        status, message = await registry.call("broken", '{"text": "a"}')
+    assert status == "error"
+    assert message.startswith("the tool failed: TypeError: ")
+    assert "do not match" not in message
+    record = next(r for r in caplog.records if r.getMessage() == "tool failed")
+    assert record.exc_info is not None
+    assert getattr(record, "tool", None) == "broken"
+
+
+def test_variadic_parameters_are_refused() -> None:
+    def anything(*args: str) -> str:
+        return "".join(args)
+
+    with pytest.raises(TypeError, match="cannot be described"):
+        Tool("anything", "x", anything)

@@ -11,12 +11,6 @@ import httpx
 import pytest
 
 from archive_agent.agent.budget import TokenBudget
-from archive_agent.agent.errors import (
-    BudgetExceeded,
-    UpstreamError,
-    UpstreamTimeout,
-    ValidationFailed,
-)
 from archive_agent.agent.fake import FakeChatModel
 from archive_agent.agent.llm import (
     ChatModel,
@@ -37,6 +31,12 @@ from archive_agent.agent.loop import (
 from archive_agent.agent.schemas import ChatRequest
 from archive_agent.agent.tools import default_registry
 from archive_agent.sessions.memory import MemorySessionStore
+from archive_agent.web.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -369,7 +369,7 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from archive_agent.logging import (
+    from archive_agent.logs import (
         REDACTED,
         JsonFormatter,
         configure_logging,

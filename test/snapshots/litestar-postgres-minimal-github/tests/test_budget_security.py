@@ -9,19 +9,19 @@ from archive_agent.agent.budget import (
     TokenBudget,
     seconds_to_utc_midnight,
 )
-from archive_agent.agent.errors import (
+from archive_agent.sessions.memory import MemorySessionStore
+from archive_agent.web.errors import (
     BudgetExceeded,
     RateLimited,
     Unauthorized,
 )
-from archive_agent.agent.security import (
+from archive_agent.web.security import (
     RateLimiter,
     authenticate,
     extract_api_key,
     fingerprint,
     key_matches,
 )
-from archive_agent.sessions.memory import MemorySessionStore
 
 NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 

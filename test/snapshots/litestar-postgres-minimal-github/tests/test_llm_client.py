@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from archive_agent.agent.errors import UpstreamError, UpstreamTimeout
 from archive_agent.agent.llm import (
     Completion,
     OpenAIChatModel,
@@ -20,6 +19,7 @@ from archive_agent.agent.llm import (
     estimate_tokens,
     parse_retry_after,
 )
+from archive_agent.web.errors import UpstreamError, UpstreamTimeout
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]

@@ -12,11 +12,8 @@ import uvicorn
 
 from archive_agent import healthcheck, lifecycle, observability, runner
 from archive_agent.config import Settings
-from archive_agent.runner import (
-    DrainingServer,
-    available_cpus,
-    worker_count,
-)
+from archive_agent.runner import DrainingServer
+from archive_agent.workers import available_cpus, worker_count
 
 
 def cgroup(tmp_path: Path, files: dict[str, str]) -> Path:

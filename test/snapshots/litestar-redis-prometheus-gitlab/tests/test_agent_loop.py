@@ -11,12 +11,6 @@ import httpx
 import pytest
 
 from triage_agent.agent.budget import TokenBudget
-from triage_agent.agent.errors import (
-    BudgetExceeded,
-    UpstreamError,
-    UpstreamTimeout,
-    ValidationFailed,
-)
 from triage_agent.agent.fake import FakeChatModel
 from triage_agent.agent.llm import (
     ChatModel,
@@ -37,6 +31,12 @@ from triage_agent.agent.loop import (
 from triage_agent.agent.schemas import ChatRequest
 from triage_agent.agent.tools import default_registry
 from triage_agent.sessions.memory import MemorySessionStore
+from triage_agent.web.errors import (
+    BudgetExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -369,7 +369,7 @@ async def test_turn_log_never_carries_the_message_unless_asked(
 ) -> None:
     import logging
 
-    from triage_agent.logging import (
+    from triage_agent.logs import (
         REDACTED,
         JsonFormatter,
         configure_logging,

@@ -9,19 +9,19 @@ from triage_agent.agent.budget import (
     TokenBudget,
     seconds_to_utc_midnight,
 )
-from triage_agent.agent.errors import (
+from triage_agent.sessions.memory import MemorySessionStore
+from triage_agent.web.errors import (
     BudgetExceeded,
     RateLimited,
     Unauthorized,
 )
-from triage_agent.agent.security import (
+from triage_agent.web.security import (
     RateLimiter,
     authenticate,
     extract_api_key,
     fingerprint,
     key_matches,
 )
-from triage_agent.sessions.memory import MemorySessionStore
 
 NOON = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
 

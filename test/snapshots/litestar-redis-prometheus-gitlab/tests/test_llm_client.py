@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from triage_agent.agent.errors import UpstreamError, UpstreamTimeout
 from triage_agent.agent.llm import (
     Completion,
     OpenAIChatModel,
@@ -20,6 +19,7 @@ from triage_agent.agent.llm import (
     estimate_tokens,
     parse_retry_after,
 )
+from triage_agent.web.errors import UpstreamError, UpstreamTimeout
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]

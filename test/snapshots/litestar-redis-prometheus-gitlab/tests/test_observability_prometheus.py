@@ -8,8 +8,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from triage_agent import observability
-from triage_agent.asgi import Receive, Scope, Send
 from triage_agent.config import Settings
+from triage_agent.middleware import Receive, Scope, Send
 
 
 def sample(name: str, **labels: str) -> float:

@@ -12,11 +12,8 @@ import uvicorn
 
 from triage_agent import healthcheck, lifecycle, observability, runner
 from triage_agent.config import Settings
-from triage_agent.runner import (
-    DrainingServer,
-    available_cpus,
-    worker_count,
-)
+from triage_agent.runner import DrainingServer
+from triage_agent.workers import available_cpus, worker_count
 
 
 def cgroup(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -1,4 +1,4 @@
-"""Request and response bodies, shared by every framework layer."""
+"""The agent turn's request and response bodies (the JSON of /v1/chat)."""
 
 from __future__ import annotations
 
@@ -44,34 +44,3 @@ class ChatResponse(BaseModel):
     usage: Usage
     tool_calls: list[ToolCallInfo]
     latency_ms: float
-
-
-class ErrorDetail(BaseModel):
-    field: str
-    reason: str
-
-
-class ErrorInfo(BaseModel):
-    code: str
-    message: str
-    trace_id: str
-    details: list[ErrorDetail] = []
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorInfo
-
-
-class HealthResponse(BaseModel):
-    status: Literal["ok"]
-    version: str
-    uptime_seconds: float
-
-
-class ReadyResponse(BaseModel):
-    status: Literal["ready", "not_ready", "shutting_down"]
-    checks: dict[str, str]
-
-
-class TokenEvent(BaseModel):
-    delta: str

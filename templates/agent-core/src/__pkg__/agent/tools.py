@@ -1,5 +1,10 @@
 """A small tool registry and two safe example tools.
 
+A tool is a typed Python function: its parameters' JSON Schema (what the model
+is told) and the validation of the model's arguments both come from its
+signature, through a pydantic model (``arguments_model()``); describe a
+parameter with ``Annotated[str, Field(description=...)]``.
+
 ``calculator`` evaluates arithmetic by walking the AST with a strict node
 whitelist and size bounds (never ``eval``); ``current_time`` returns UTC now.
 """
@@ -9,12 +14,17 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import logging
 import math
 import operator
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+logger = logging.getLogger(__name__)
 
 ToolFunc = Callable[..., str | Awaitable[str]]
 ToolStatus = Literal["ok", "error"]
@@ -29,12 +39,56 @@ class ToolError(Exception):
     """A tool failed in a way the model may be told about."""
 
 
+def arguments_model(name: str, func: ToolFunc) -> type[BaseModel]:
+    """A pydantic model of ``func``'s keyword parameters (unknown arguments refused)."""
+    hints = get_type_hints(func, include_extras=True)
+    fields: dict[str, Any] = {}
+    for parameter in inspect.signature(func).parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise TypeError(f"tool {name!r}: *args and **kwargs cannot be described to a model")
+        default = ... if parameter.default is parameter.empty else parameter.default
+        fields[parameter.name] = (hints.get(parameter.name, Any), default)
+    return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Each problem as ``field: reason`` (never the offending value)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'arguments'}: {item['msg']}"
+        for item in error.errors(include_url=False)
+    )
+
+
 @dataclass(frozen=True)
 class Tool:
+    """A function the model may call; its parameters come from its signature."""
+
     name: str
     description: str
-    parameters: dict[str, Any]
     func: ToolFunc
+    # Derived from ``func`` once: the validating model and its JSON Schema (what the model is told).
+    arguments: type[BaseModel] = field(init=False, repr=False, compare=False)
+    parameters: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        arguments = arguments_model(self.name, self.func)
+        object.__setattr__(self, "arguments", arguments)
+        object.__setattr__(self, "parameters", arguments.model_json_schema())
+
+    def parse_arguments(self, arguments: str) -> dict[str, Any]:
+        """The model's JSON arguments, validated; else ``ToolError`` saying what is wrong."""
+        try:
+            args = json.loads(arguments or "{}")
+        except ValueError:
+            raise ToolError("arguments are not valid JSON") from None
+        if not isinstance(args, dict):
+            raise ToolError("arguments must be a JSON object")
+        try:
+            return dict(self.arguments.model_validate(args))
+        except ValidationError as exc:
+            raise ToolError(
+                f"arguments do not match the tool's parameters: {describe_validation_error(exc)}"
+            ) from None
 
     def schema(self) -> dict[str, Any]:
         return {
@@ -68,19 +122,15 @@ class ToolRegistry:
         if tool is None:
             return "error", f"unknown tool {name!r}"
         try:
-            args = json.loads(arguments or "{}")
-        except ValueError:
-            return "error", "arguments are not valid JSON"
-        if not isinstance(args, dict):
-            return "error", "arguments must be a JSON object"
-        try:
-            result = tool.func(**args)
+            result = tool.func(**tool.parse_arguments(arguments))
             if inspect.isawaitable(result):
                 result = await result
         except ToolError as exc:
             return "error", str(exc)
-        except TypeError:
-            return "error", "arguments do not match the tool's parameters"
+        except Exception as exc:
+            # A bug in the tool: the model is told it failed and why; the log keeps the traceback.
+            logger.exception("tool failed", extra={"tool": name, "error_type": type(exc).__name__})
+            return "error", f"the tool failed: {type(exc).__name__}: {exc}"
         return "ok", str(result)
 
 
@@ -135,7 +185,7 @@ def format_number(value: float) -> str:
     return str(value)
 
 
-def calculate(expression: str) -> str:
+def calculate(expression: Annotated[str, Field(description="the expression")]) -> str:
     """Evaluate ``+ - * / // % **`` (``^`` means power) over numbers and parentheses."""
     if not isinstance(expression, str) or not expression.strip():
         raise ToolError("expression must be a non-empty string")
@@ -158,19 +208,12 @@ def current_time() -> str:
 CALCULATOR = Tool(
     name="calculator",
     description="Evaluate an arithmetic expression, e.g. '(6 * 7) / 2'. Supports + - * / // % ** and parentheses.",
-    parameters={
-        "type": "object",
-        "properties": {"expression": {"type": "string", "description": "the expression"}},
-        "required": ["expression"],
-        "additionalProperties": False,
-    },
     func=calculate,
 )
 
 CURRENT_TIME = Tool(
     name="current_time",
     description="The current date and time in UTC (ISO 8601).",
-    parameters={"type": "object", "properties": {}, "additionalProperties": False},
     func=current_time,
 )
 

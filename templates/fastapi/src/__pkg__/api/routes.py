@@ -8,15 +8,16 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from .. import __version__, lifecycle
-from ..agent.errors import ShuttingDown
-from ..agent.schemas import ChatRequest, ChatResponse, ErrorResponse, HealthResponse, ReadyResponse
-from ..agent.security import authenticate
-from ..agent.service import Services, open_stream, readiness
+from ..agent.schemas import ChatRequest, ChatResponse
 from ..context import current_trace_id
+from ..web.admission import admit
+from ..web.endpoints import open_stream, readiness
+from ..web.errors import CHAT_ERROR_STATUSES
+from ..web.schemas import ErrorResponse, HealthResponse, ReadyResponse
+from ..web.services import Services
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse}
-    for status in (400, 401, 413, 415, 422, 429, 500, 502, 503, 504)
+    status: {"model": ErrorResponse} for status in CHAT_ERROR_STATUSES
 }
 
 router = APIRouter()
@@ -32,24 +33,19 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def accepting_work() -> None:
-    if lifecycle.state.draining:
-        raise ShuttingDown()
-
-
 async def guard(
     request: Request,
     services: ServicesDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
-    """Drain check, then authentication, then the rate limit."""
-    accepting_work()
-    settings = services.settings
-    caller = request.client.host if request.client else "unknown"
-    if settings.auth_enabled:
-        caller = "key:" + authenticate(authorization, x_api_key, settings.api_keys)
-    await services.rate_limiter.hit(caller)
+    """``admit()`` as a dependency: the drain, the API key, the rate limit."""
+    await admit(
+        services,
+        client_host=request.client.host if request.client else None,
+        authorization=authorization,
+        x_api_key=x_api_key,
+    )
 
 
 @router.get("/health", response_model=HealthResponse, tags=["ops"])

@@ -1,8 +1,7 @@
 """The server runner behind ``python -m archive_agent``.
 
-uvicorn with uvloop and httptools. ``WORKERS=0`` picks the worker count from
-the CPU quota the container really has (cgroup v2 ``cpu.max`` or v1 CFS quota),
-falling back to the CPUs this process may run on.
+uvicorn with uvloop and httptools, ``worker_count()`` worker processes
+(``workers.py``).
 
 SIGTERM (and the first SIGINT), in each worker: ``/ready`` turns 503 at once,
 the listening socket stays open, new agent requests get 503 ``shutting_down``,
@@ -15,13 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import multiprocessing
 import os
 import signal
 import socket
 import sys
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -29,56 +26,10 @@ import uvicorn
 
 from . import lifecycle, observability
 from .config import Settings, load_settings
-from .logging import configure_logging
+from .logs import configure_logging
+from .workers import worker_count
 
 logger = logging.getLogger("archive_agent.server")
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-
-
-def _cgroup_v2_quota(root: Path) -> float | None:
-    try:
-        quota, period = (root / "cpu.max").read_text().split()[:2]
-    except (OSError, ValueError):
-        return None
-    if quota == "max":
-        return None
-    try:
-        return int(quota) / int(period)
-    except (ValueError, ZeroDivisionError):
-        return None
-
-
-def _cgroup_v1_quota(root: Path) -> float | None:
-    for directory in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
-        base = root / directory
-        try:
-            quota = int((base / "cpu.cfs_quota_us").read_text())
-            period = int((base / "cpu.cfs_period_us").read_text())
-        except (OSError, ValueError):
-            continue
-        if quota > 0 and period > 0:
-            return quota / period
-        return None
-    return None
-
-
-def available_cpus(root: Path = CGROUP_ROOT) -> int:
-    """CPUs this process may use: the cgroup quota when there is one, else its affinity."""
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover (not Linux)
-        affinity = os.cpu_count() or 1
-    quota = _cgroup_v2_quota(root)
-    if quota is None:
-        quota = _cgroup_v1_quota(root)
-    if quota is None:
-        return max(1, affinity)
-    return max(1, min(affinity, math.ceil(quota)))
-
-
-def worker_count(settings: Settings, root: Path = CGROUP_ROOT) -> int:
-    return settings.workers if settings.workers > 0 else available_cpus(root)
 
 
 class DrainingServer(uvicorn.Server):

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from .errors import UpstreamError, UpstreamTimeout
+from ..web.errors import UpstreamError, UpstreamTimeout
 
 logger = logging.getLogger(__name__)
 

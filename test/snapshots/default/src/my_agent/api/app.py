@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,20 +9,23 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from .. import __version__, lifecycle, observability
+from .. import __version__, observability
 from ..agent.llm import ChatModel
-from ..agent.service import start_services, stop_services
 from ..agent.tools import ToolRegistry
-from ..asgi import ASGIApp, Message, Receive, Scope, Send
-from ..asgi.access_log import UNMATCHED, AccessLogMiddleware
-from ..asgi.body_limit import BodyLimitMiddleware
-from ..asgi.request_context import RequestContextMiddleware
 from ..config import Settings, load_settings
+from ..middleware import ASGIApp, Message, Receive, Scope, Send
+from ..middleware.access_log import UNMATCHED
 from ..sessions import SessionStore
+from ..web.app import (
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
+    CORS_EXPOSE_HEADERS,
+    CORS_MAX_AGE_SECONDS,
+    wrap_app,
+)
+from ..web.services import running_services
 from .errors import install_error_handlers
 from .routes import router
-
-logger = logging.getLogger(__name__)
 
 DESCRIPTION = "An LLM agent service"
 
@@ -83,19 +85,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        lifecycle.state.reset()
-        observability.setup(settings)
-        services = await start_services(settings, model=model, store=store, tools=tools)
-        app.state.services = services
-        lifecycle.state.mark_ready()
-        logger.info("ready", extra={"store": services.store.name, "model": services.model.name})
-        try:
+        async with running_services(settings, model=model, store=store, tools=tools) as services:
+            app.state.services = services
             yield
-        finally:
-            lifecycle.state.mark_not_ready()
-            await stop_services(services)
-            observability.shutdown()
-            logger.info("stopped")
 
     app = FastAPI(
         title="my-agent",
@@ -120,22 +112,10 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "X-API-Key",
-                "X-Request-ID",
-                "traceparent",
-            ],
-            expose_headers=["X-Request-ID", "X-Trace-Id", "Server-Timing", "Retry-After"],
+            allow_methods=list(CORS_ALLOW_METHODS),
+            allow_headers=list(CORS_ALLOW_HEADERS),
+            expose_headers=list(CORS_EXPOSE_HEADERS),
             allow_credentials=False,
-            max_age=600,
+            max_age=CORS_MAX_AGE_SECONDS,
         )
-
-    # Outermost first: observability -> request context -> access log -> body limit -> app.
-    wrapped: ASGIApp = RouteLabeler(app)
-    wrapped = BodyLimitMiddleware(wrapped, settings.max_body_bytes)
-    wrapped = AccessLogMiddleware(wrapped)
-    wrapped = RequestContextMiddleware(wrapped)
-    return observability.instrument_app(wrapped, settings)
+    return wrap_app(RouteLabeler(app), settings)

@@ -1,1 +1,1 @@
-"""The framework-independent agent core: model client, tools, loop, budget."""
+"""The agent, framework- and HTTP-independent: model client, fake model, tools, loop, budget."""

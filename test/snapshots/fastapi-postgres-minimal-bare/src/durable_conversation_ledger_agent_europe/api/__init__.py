@@ -1,4 +1,4 @@
-"""The HTTP layer (FastAPI): app factory, routes, error handlers, lifespan."""
+"""The FastAPI adapter over ``web/``: app factory, routes, request parsing, error handlers."""
 
 from .app import create_app
 

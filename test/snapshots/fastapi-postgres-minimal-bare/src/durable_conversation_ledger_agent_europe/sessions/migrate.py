@@ -22,7 +22,7 @@ async def run(url: str) -> list[int]:
 
 def main() -> int:
     from ..config import load_settings  # noqa: PLC0415 (only when run as a command)
-    from ..logging import configure_logging  # noqa: PLC0415
+    from ..logs import configure_logging  # noqa: PLC0415
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)

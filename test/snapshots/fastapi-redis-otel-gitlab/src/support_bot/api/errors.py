@@ -10,8 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..agent.errors import AgentError, BadRequest, InternalError, ValidationFailed, code_for_status
-from ..asgi.errors import error_payload
+from ..web.errors import (
+    AgentError,
+    BadRequest,
+    InternalError,
+    ValidationFailed,
+    code_for_status,
+    error_payload,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from .. import observability
 from ..sessions.base import SessionStore
-from .errors import BudgetExceeded
+from ..web.errors import BudgetExceeded
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The HTTP layer (Litestar): app factory, routes, error handlers, lifespan."""
+"""The Litestar adapter over ``web/``: app factory, routes, request parsing, error handlers."""
 
 from .app import create_app
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,23 +12,25 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
-from .. import __version__, lifecycle, observability
-from ..agent.errors import MethodNotAllowed
+from .. import __version__, observability
 from ..agent.llm import ChatModel
-from ..agent.service import start_services, stop_services
 from ..agent.tools import ToolRegistry
-from ..asgi import ASGIApp, Receive, Scope, Send
-from ..asgi.access_log import AccessLogMiddleware
-from ..asgi.body_limit import BodyLimitMiddleware
-from ..asgi.errors import send_error
-from ..asgi.request_context import RequestContextMiddleware
 from ..config import Settings, load_settings
+from ..middleware import ASGIApp, Receive, Scope, Send
+from ..middleware.errors import send_error
 from ..sessions import SessionStore
+from ..web.app import (
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
+    CORS_EXPOSE_HEADERS,
+    CORS_MAX_AGE_SECONDS,
+    wrap_app,
+)
+from ..web.errors import MethodNotAllowed
+from ..web.services import running_services
 from .errors import EXCEPTION_HANDLERS
 from .request import ApiRequest
 from .routes import ROUTES
-
-logger = logging.getLogger(__name__)
 
 DESCRIPTION = "An LLM agent service"
 OPENAPI_PATH = "/openapi.json"
@@ -96,11 +97,11 @@ def cors_config(settings: Settings) -> CORSConfig | None:
         return None
     return CORSConfig(
         allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID", "traceparent"],
-        expose_headers=["X-Request-ID", "X-Trace-Id", "Server-Timing", "Retry-After"],
+        allow_methods=list(CORS_ALLOW_METHODS),  # type: ignore[arg-type]
+        allow_headers=list(CORS_ALLOW_HEADERS),
+        expose_headers=list(CORS_EXPOSE_HEADERS),
         allow_credentials=False,
-        max_age=600,
+        max_age=CORS_MAX_AGE_SECONDS,
     )
 
 
@@ -128,19 +129,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        lifecycle.state.reset()
-        observability.setup(settings)
-        services = await start_services(settings, model=model, store=store, tools=tools)
-        app.state.services = services
-        lifecycle.state.mark_ready()
-        logger.info("ready", extra={"store": services.store.name, "model": services.model.name})
-        try:
+        async with running_services(settings, model=model, store=store, tools=tools) as services:
+            app.state.services = services
             yield
-        finally:
-            lifecycle.state.mark_not_ready()
-            await stop_services(services)
-            observability.shutdown()
-            logger.info("stopped")
 
     handlers: list[ControllerRouterHandler] = list(ROUTES)
     metrics = observability.metrics_app()
@@ -158,10 +149,4 @@ def create_app(
         logging_config=None,
         debug=False,
     )
-
-    # Outermost first: observability -> request context -> access log -> body limit -> app.
-    wrapped: ASGIApp = RouteLabeler(app)  # type: ignore[arg-type]
-    wrapped = BodyLimitMiddleware(wrapped, settings.max_body_bytes)
-    wrapped = AccessLogMiddleware(wrapped)
-    wrapped = RequestContextMiddleware(wrapped)
-    return observability.instrument_app(wrapped, settings)
+    return wrap_app(RouteLabeler(app), settings)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..asgi import ASGIApp
+    from ..middleware import ASGIApp
 
 __all__ = [
     "LlmCallRecorder",

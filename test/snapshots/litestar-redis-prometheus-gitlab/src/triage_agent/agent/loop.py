@@ -19,8 +19,8 @@ from typing import Any
 
 from .. import observability
 from ..sessions.base import SessionStore
+from ..web.errors import AgentError, InternalError, UpstreamTimeout, ValidationFailed
 from .budget import TokenBudget
-from .errors import AgentError, InternalError, UpstreamTimeout, ValidationFailed
 from .llm import ChatModel, Completion, Message
 from .schemas import ChatRequest, ChatResponse, ToolCallInfo, Usage
 from .tools import ToolRegistry

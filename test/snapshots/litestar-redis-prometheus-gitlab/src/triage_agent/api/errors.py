@@ -15,8 +15,14 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
-from ..agent.errors import AgentError, BadRequest, InternalError, ValidationFailed, code_for_status
-from ..asgi.errors import error_payload
+from ..web.errors import (
+    AgentError,
+    BadRequest,
+    InternalError,
+    ValidationFailed,
+    code_for_status,
+    error_payload,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -14,17 +14,19 @@ from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
 
 from .. import __version__, lifecycle
-from ..agent.errors import ShuttingDown
-from ..agent.schemas import ChatRequest, ChatResponse, ErrorResponse, HealthResponse, ReadyResponse
-from ..agent.security import authenticate
-from ..agent.service import Services, open_stream, readiness
+from ..agent.schemas import ChatRequest, ChatResponse
 from ..context import current_trace_id
+from ..web.admission import admit
+from ..web.endpoints import open_stream, readiness
+from ..web.errors import CHAT_ERROR_STATUSES
+from ..web.schemas import ErrorResponse, HealthResponse, ReadyResponse
+from ..web.services import Services
 
 ChatBody = Annotated[ChatRequest, Body(media_type=RequestEncodingType.JSON)]
 
 ERROR_RESPONSES: dict[int, ResponseSpec] = {
     status: ResponseSpec(data_container=ErrorResponse, description="the contract's error shape")
-    for status in (400, 401, 413, 415, 422, 429, 500, 502, 503, 504)
+    for status in CHAT_ERROR_STATUSES
 }
 
 
@@ -33,25 +35,14 @@ def get_services(app: Litestar) -> Services:
     return services
 
 
-def accepting_work() -> None:
-    if lifecycle.state.draining:
-        raise ShuttingDown()
-
-
 async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Drain check, then authentication, then the rate limit."""
-    accepting_work()
-    services = get_services(connection.app)
-    settings = services.settings
-    caller = connection.client.host if connection.client else "unknown"
-    if settings.auth_enabled:
-        key = authenticate(
-            connection.headers.get("authorization"),
-            connection.headers.get("x-api-key"),
-            settings.api_keys,
-        )
-        caller = "key:" + key
-    await services.rate_limiter.hit(caller)
+    """``admit()`` as a Litestar guard: the drain, the API key, the rate limit."""
+    await admit(
+        get_services(connection.app),
+        client_host=connection.client.host if connection.client else None,
+        authorization=connection.headers.get("authorization"),
+        x_api_key=connection.headers.get("x-api-key"),
+    )
 
 
 @get("/health", tags=["ops"], sync_to_thread=False)

@@ -21,8 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..workers import available_cpus
+
 if TYPE_CHECKING:
-    from ..asgi import ASGIApp, Message, Receive, Scope, Send
+    from ..middleware import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "LlmCallRecorder",
@@ -102,8 +104,6 @@ def _single_process(settings: Any) -> bool:
     if not isinstance(workers, int):
         return False  # unknown: the multiprocess mode is correct either way
     if workers == 0:
-        from ..runner import available_cpus  # noqa: PLC0415 (the runner imports this module)
-
         workers = available_cpus()
     return workers == 1
 

@@ -1,0 +1,49 @@
+"""The framework-free bodies of /ready and /v1/chat/stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from .. import lifecycle
+from ..agent.loop import encode_sse, stream_events
+from ..agent.schemas import ChatRequest
+from .schemas import ReadyStatus
+from .services import Services
+
+
+async def readiness(services: Services | None) -> tuple[ReadyStatus, dict[str, str]]:
+    """The /ready answer: its status and the check of each dependency.
+
+    The session store is the one dependency checked; the LLM endpoint's
+    reachability is deliberately not a readiness check: a model outage must
+    not take every replica out of the load balancer.
+    """
+    checks: dict[str, str] = {}
+    if services is not None:
+        try:
+            checks["session_store"] = "ok" if await services.store.ping() else "error"
+        except Exception:
+            checks["session_store"] = "error"
+    status: ReadyStatus
+    if lifecycle.state.draining:
+        status = "shutting_down"
+    elif services is None or not lifecycle.state.ready or any(v != "ok" for v in checks.values()):
+        status = "not_ready"
+    else:
+        status = "ready"
+    return status, checks
+
+
+async def open_stream(
+    services: Services, request: ChatRequest, trace_id: str
+) -> AsyncIterator[bytes]:
+    """The SSE body of /v1/chat/stream, after refusing with a status what can
+    be refused before the stream starts (validation, the token budget)."""
+    services.agent.validate(request)
+    await services.budget.check()
+
+    async def events() -> AsyncIterator[bytes]:
+        async for event, data in stream_events(services.agent, request, trace_id=trace_id):
+            yield encode_sse(event, data)
+
+    return events()

@@ -1,0 +1,116 @@
+"""The services of one worker process: the store, the model client, the agent.
+
+``running_services()`` is the whole lifespan every framework layer runs:
+observability up, services started, ready; and the reverse at exit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from .. import lifecycle, observability
+from ..agent.budget import TokenBudget
+from ..agent.fake import FakeChatModel
+from ..agent.llm import ChatModel, OpenAIChatModel
+from ..agent.loop import Agent, AgentLimits
+from ..agent.tools import ToolRegistry, default_registry
+from ..config import Settings
+from ..sessions import SessionStore, create_store
+from .security import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: SessionStore
+    model: ChatModel
+    agent: Agent
+    budget: TokenBudget
+    rate_limiter: RateLimiter
+
+
+def create_model(settings: Settings) -> ChatModel:
+    if settings.uses_fake_llm:
+        logger.warning(
+            "no LLM endpoint configured (LLM_BASE_URL and LLM_API_KEY are empty): "
+            "the built-in deterministic fake model answers"
+        )
+        return FakeChatModel(latency_ms=settings.fake_llm_latency_ms)
+    logger.info("using an OpenAI-compatible model endpoint", extra={"model": settings.model_name})
+    return OpenAIChatModel(
+        base_url=settings.llm_endpoint,
+        api_key=settings.llm_api_key,
+        model=settings.model_name,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+    )
+
+
+async def start_services(
+    settings: Settings,
+    *,
+    model: ChatModel | None = None,
+    store: SessionStore | None = None,
+    tools: ToolRegistry | None = None,
+) -> Services:
+    store = store or create_store(settings)
+    await store.connect()
+    logger.info("session store connected", extra={"store": store.name})
+    model = model or create_model(settings)
+    budget = TokenBudget(store, settings.token_budget_daily)
+    agent = Agent(
+        model=model,
+        tools=tools or default_registry(),
+        store=store,
+        budget=budget,
+        limits=AgentLimits(
+            max_steps=settings.agent_max_steps,
+            max_output_tokens=settings.agent_max_output_tokens,
+            request_timeout=settings.request_timeout,
+            max_message_chars=settings.max_message_chars,
+        ),
+    )
+    return Services(
+        settings=settings,
+        store=store,
+        model=model,
+        agent=agent,
+        budget=budget,
+        rate_limiter=RateLimiter(store, settings.rate_limit_per_minute),
+    )
+
+
+async def stop_services(services: Services) -> None:
+    await services.model.aclose()
+    await services.store.close()
+
+
+@asynccontextmanager
+async def running_services(
+    settings: Settings,
+    *,
+    model: ChatModel | None = None,
+    store: SessionStore | None = None,
+    tools: ToolRegistry | None = None,
+) -> AsyncIterator[Services]:
+    """Observability and the services, started and ready for the body of the ``with``.
+
+    ``model``, ``store`` and ``tools`` replace the configured ones (tests).
+    """
+    lifecycle.state.reset()
+    observability.setup(settings)
+    services = await start_services(settings, model=model, store=store, tools=tools)
+    lifecycle.state.mark_ready()
+    logger.info("ready", extra={"store": services.store.name, "model": services.model.name})
+    try:
+        yield services
+    finally:
+        lifecycle.state.mark_not_ready()
+        await stop_services(services)
+        observability.shutdown()
+        logger.info("stopped")

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from support_bot.context import (
+    request_id_var,
+    span_id_var,
+    trace_id_var,
+)
+from support_bot.logs import (
+    REDACTED,
+    ConsoleFormatter,
+    JsonFormatter,
+    configure_logging,
+    redact,
+)
+
+
+def make_record(message: str = "hello", **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("app.test", logging.WARNING, __file__, 1, message, None, None)
+    for key, value in extra.items():
+        setattr(record, key, value)
+    return record
+
+
+def test_json_lines_carry_the_contract_fields() -> None:
+    tokens = (request_id_var.set("rid"), trace_id_var.set("a" * 32), span_id_var.set("b" * 16))
+    try:
+        line = JsonFormatter().format(make_record(route="/v1/chat", status=200))
+    finally:
+        span_id_var.reset(tokens[2])
+        trace_id_var.reset(tokens[1])
+        request_id_var.reset(tokens[0])
+    entry = json.loads(line)
+    assert entry["timestamp"].endswith("+00:00")
+    assert entry["level"] == "warning"
+    assert entry["event"] == "hello"
+    assert entry["logger"] == "app.test"
+    assert (entry["request_id"], entry["trace_id"], entry["span_id"]) == ("rid", "a" * 32, "b" * 16)
+    assert entry["route"] == "/v1/chat"
+    assert entry["status"] == 200
+
+
+def test_secrets_and_payloads_are_redacted() -> None:
+    fields = {
+        "authorization": "Bearer x",
+        "api_key": "k",
+        "message": "private",
+        "nested": {"LLM_API_KEY": "s"},
+        "ok": 1,
+    }
+    assert redact(fields) == {
+        "authorization": REDACTED,
+        "api_key": REDACTED,
+        "message": REDACTED,
+        "nested": {"LLM_API_KEY": REDACTED},
+        "ok": 1,
+    }
+    with_payloads = redact(fields, log_payloads=True)
+    assert with_payloads["message"] == "private"
+    assert with_payloads["authorization"] == REDACTED
+    line = JsonFormatter().format(make_record(api_key="sk-123"))
+    assert "sk-123" not in line
+
+
+def test_exceptions_are_formatted() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    assert "ValueError" in json.loads(JsonFormatter().format(record))["exception"]
+    assert "ValueError" in ConsoleFormatter().format(record)
+
+
+def test_console_format() -> None:
+    token = request_id_var.set("rid")
+    try:
+        line = ConsoleFormatter().format(make_record(status=200))
+    finally:
+        request_id_var.reset(token)
+    assert "WARNING" in line
+    assert "request_id=rid" in line
+    assert "status=200" in line
+    assert "hello" in ConsoleFormatter().format(make_record())
+
+
+def test_configure_logging(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("warning", "json")
+        logging.getLogger("app.x").warning("to stdout", extra={"n": 1})
+        entry = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert entry["event"] == "to stdout"
+        assert logging.getLogger("uvicorn.access").disabled
+        configure_logging("info", "console", log_payloads=True)
+        logging.getLogger("app.x").info("readable", extra={"message_text": "x"})
+        assert "readable" in capsys.readouterr().out
+    finally:
+        configure_logging("info", "json")
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])

@@ -1,0 +1,20 @@
+"""Send the contract's JSON error response straight from ASGI middleware."""
+
+from __future__ import annotations
+
+from ..web.errors import AgentError, error_body
+from . import Send
+
+
+async def send_error(send: Send, exc: AgentError) -> None:
+    """Send a complete JSON error response for ``exc``."""
+    body = error_body(exc)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers.extend(
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in exc.headers.items()
+    )
+    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -1,0 +1,32 @@
+"""What only the Litestar layer does: its request class and its guard.
+
+The contract's own tests are in ``test_api_contract.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from api_client import TestClient
+from conftest import ClientFactory, assert_error, make_settings
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"mess\xff\xfeage": "hello"}', b"[" * 5000 + b"]" * 5000],
+    ids=["utf8-invalid", "nested-5000"],
+)
+def test_undecodable_bodies_are_malformed_json(client: TestClient, body: bytes) -> None:
+    """``ApiRequest`` turns UnicodeDecodeError and RecursionError into a 400, not a 500."""
+    response = client.post("/v1/chat", content=body, headers={"Content-Type": "application/json"})
+    error = assert_error(response, 400, "bad_request")
+    assert error["message"] == "malformed JSON body"
+
+
+def test_guard_runs_before_the_body_is_parsed(client_factory: ClientFactory) -> None:
+    """Litestar runs guards before it decodes the body (FastAPI decodes it first)."""
+    client = client_factory(make_settings(api_keys="key-1"))
+    response = client.post(
+        "/v1/chat", content=b'{"message": ', headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 401, "unauthorized")
