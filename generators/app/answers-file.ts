@@ -5,10 +5,11 @@
  * skipped by the drift check). Its JSON Schema is derived from OPTIONS.
  */
 import type { Answers } from './answers.js';
+import { UsageError } from '../errors.js';
+import { isVersion } from '../version.js';
 import {
   OPTION_KEYS,
   OPTIONS,
-  UsageError,
   answersFromObject,
   optionSpec,
   printable,
@@ -81,7 +82,7 @@ export function parseAnswersText(text: string, where: string, complete: boolean)
       throw new UsageError(`${where}: unknown key "${printable(k)}" (valid keys: $schema, generatorVersion, answers, ownedPaths)`);
   const out: ParsedFile = { answers: {} };
   if (obj.generatorVersion !== undefined) {
-    if (typeof obj.generatorVersion !== 'string' || !/^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/.test(obj.generatorVersion))
+    if (typeof obj.generatorVersion !== 'string' || !isVersion(obj.generatorVersion))
       throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0"`);
     out.generatorVersion = obj.generatorVersion;
   } else if (complete) throw new UsageError(`${where}: key "generatorVersion" is missing`);

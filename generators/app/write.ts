@@ -16,8 +16,6 @@ import { create as createMemFs } from 'mem-fs';
 import { createCommitTransform } from 'mem-fs-editor/transform';
 import type { RenderedTree } from './render.js';
 
-export { planWrite, type FileStatus } from './plan.js';
-
 interface MinimalEnv {
   cwd: string;
   sharedFs: ReturnType<typeof createMemFs>;

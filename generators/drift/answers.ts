@@ -9,10 +9,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ANSWERS_FILE, parseJsonObject, validateOwnedPath } from '../app/answers-file.js';
-import { UsageError, printable } from '../app/options.js';
-import { globToRegExp, GlobError } from './glob.js';
-
-export { ANSWERS_FILE };
+import { printable } from '../app/options.js';
+import { UsageError } from '../errors.js';
+import { isVersion } from '../version.js';
+import { compileGlob, GlobError } from './glob.js';
 
 export interface AnswersDoc {
   /** the raw JSON object, as read (kept to round-trip unknown future keys) */
@@ -24,13 +24,11 @@ export interface AnswersDoc {
   where: string;
 }
 
-const VERSION_RE = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/;
-
 export function parseAnswersDoc(text: string, where: string): AnswersDoc {
   const raw = parseJsonObject(text, where);
   const v = raw.generatorVersion;
   if (v === undefined) throw new UsageError(`${where}: key "generatorVersion" is missing`);
-  if (typeof v !== 'string' || !VERSION_RE.test(v)) throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0", got ${printable(JSON.stringify(v) ?? String(v))}`);
+  if (typeof v !== 'string' || !isVersion(v)) throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0", got ${printable(JSON.stringify(v) ?? String(v))}`);
   const answers = raw.answers;
   if (answers === undefined) throw new UsageError(`${where}: key "answers" is missing`);
   if (answers === null || typeof answers !== 'object' || Array.isArray(answers)) throw new UsageError(`${where}: key "answers": expected an object`);
@@ -41,7 +39,7 @@ export function parseAnswersDoc(text: string, where: string): AnswersDoc {
       const key = `${where}: key "ownedPaths[${i}]"`;
       const glob = validateOwnedPath(p, key);
       try {
-        globToRegExp(glob);
+        compileGlob(glob);
       } catch (err) {
         if (err instanceof GlobError) throw new UsageError(`${key}: ${err.message}`);
         throw err;

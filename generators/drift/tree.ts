@@ -1,7 +1,7 @@
 /** Reading the project as it is, and writing changes to it atomically. */
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, rmdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { UsageError } from '../app/options.js';
+import { UsageError } from '../errors.js';
 import type { RenderedFile } from '../app/render.js';
 
 /** On Windows the executable bit is not recorded by the file system: compare content only. */

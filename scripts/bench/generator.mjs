@@ -275,25 +275,6 @@ export async function generatorGroup({ work, quick }) {
       generate: await generate(tool, { runs, cwd, work: w }),
     };
     result.tools[tool.id] = entry;
-    if (tool.id === 'create-agent-service') {
-      // The same generation with the precompiled template pack (dist/templates.cjs)
-      // switched off: pointing CREATE_AGENT_SERVICE_TEMPLATES at the package's own
-      // templates/ makes the renderer compile every template live.
-      const live = {
-        ...tool,
-        id: 'create-agent-service-live-templates',
-        outName: 'agent-bench-live',
-        genCmd: ['node', tool.genCmd[1], 'agent-bench-live', ...tool.genCmd.slice(3)],
-        env: { ...process.env, CREATE_AGENT_SERVICE_TEMPLATES: path.join(ours.prefix, 'node_modules', 'create-agent-service', 'templates') },
-      };
-      const withoutPack = await generate(live, { runs, cwd, work: w });
-      result.templatePack = {
-        withPackMs: entry.generate.medianMs,
-        withoutPackMs: withoutPack.medianMs,
-        savedMs: round((withoutPack.medianMs ?? NaN) - (entry.generate.medianMs ?? NaN), 1),
-        ratio: ratio(withoutPack.medianMs, entry.generate.medianMs),
-      };
-    }
   }
 
   // Ratios: anchor / ours (> 1 means create-agent-service is faster or smaller).

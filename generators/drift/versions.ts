@@ -1,5 +1,5 @@
 /**
- * "A generator version": the running one (rendered in process), or another
+ * Generator versions: the running one (rendered in process), or another
  * installed copy of create-agent-service driven through its hidden `__render`
  * command (render-command.ts), so check/update can reproduce exactly what that
  * version emitted.
@@ -19,15 +19,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../app/options.js';
 import type { RenderedTree } from '../app/render.js';
-import { VERSION } from '../paths.js';
+import { UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { AnswersDoc } from './answers.js';
 import { renderDoc, type RenderResult } from './render-command.js';
 
 export const PACKAGE_NAME = 'create-agent-service';
 
-export interface Generator {
+/** One version of create-agent-service that can render answers: the running one, or an installed copy. */
+export interface GeneratorVersion {
   version: string;
   /** for messages: "running" or where the copy lives */
   where: string;
@@ -36,7 +37,7 @@ export interface Generator {
   render(doc: AnswersDoc, migrate: boolean, given?: Record<string, unknown>): RenderResult;
 }
 
-export const runningGenerator = (): Generator => ({
+export const runningVersion = (): GeneratorVersion => ({
   version: VERSION,
   where: 'running',
   running: true,
@@ -60,7 +61,7 @@ function readPkg(dir: string): Pkg | undefined {
 }
 
 /** An installed copy of the package at `root` (the folder holding its package.json). */
-export function installedGenerator(root: string): Generator {
+export function installedVersion(root: string): GeneratorVersion {
   const pkg = readPkg(root);
   if (!pkg || pkg.name !== PACKAGE_NAME || typeof pkg.version !== 'string')
     throw new UsageError(`${root}: not a ${PACKAGE_NAME} package (no package.json named ${PACKAGE_NAME})`);
@@ -204,24 +205,24 @@ function npmPack(version: string, root: string, log: (l: string) => void): strin
   }
 }
 
-/** The generator of exactly `version`. */
-export function resolveGenerator(version: string, o: ResolveOptions): Generator {
+/** create-agent-service at exactly `version`, from wherever it can be had (see the top of this file). */
+export function resolveVersion(version: string, o: ResolveOptions): GeneratorVersion {
   const env = o.env ?? process.env;
-  if (version === VERSION) return runningGenerator();
+  if (version === VERSION) return runningVersion();
   const found: string[] = [];
   for (const p of o.generatorPaths) {
     const root = locateGenerator(p, env);
     const v = readPkg(root)?.version;
-    if (v === version) return installedGenerator(root);
+    if (v === version) return installedVersion(root);
     found.push(`${p} is ${v}`);
   }
   const root = cacheRoot(env);
   const cached = join(root, version, 'package');
-  if (readPkg(cached)?.version === version) return installedGenerator(cached);
+  if (readPkg(cached)?.version === version) return installedVersion(cached);
   const offline = env.CREATE_AGENT_SERVICE_OFFLINE !== undefined && env.CREATE_AGENT_SERVICE_OFFLINE !== '' && env.CREATE_AGENT_SERVICE_OFFLINE !== '0';
   if (!offline) {
     const fetched = npmPack(version, root, o.log);
-    if (fetched && readPkg(fetched)?.version === version) return installedGenerator(fetched);
+    if (fetched && readPkg(fetched)?.version === version) return installedVersion(fetched);
   }
   throw new UsageError(
     [
