@@ -8,16 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { type ParsedFile, parseAnswersText } from './app/answers-file.js';
-import {
-  checkValue,
-  helpText,
-  OPTION_KEYS,
-  optionSpec,
-  type PartialAnswers,
-  PROCESS_OPTIONS,
-  printable,
-  resolveAnswers,
-} from './app/options.js';
+import { checkValue, helpText, OPTION_KEYS, optionSpec, type PartialAnswers, PROCESS_OPTIONS, printable, resolveAnswers } from './app/options.js';
 import { checkTargetDir } from './app/write-check.js';
 import { parseCommandArgs } from './args.js';
 import { UsageError } from './errors.js';

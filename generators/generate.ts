@@ -4,8 +4,8 @@
  * run the post-generation steps. Imported lazily by create.ts.
  */
 import { readFileSync } from 'node:fs';
-import { render } from './app/render.js';
 import type { RenderedTree } from './app/render.js';
+import { render } from './app/render.js';
 import { type FileStatus, fileStatuses } from './app/write-check.js';
 import { UsageError } from './errors.js';
 import { displayDir } from './io.js';

@@ -13,8 +13,8 @@ import {
   type OptionKey,
   optionSpec,
   type PartialAnswers,
-  RULES,
   type ResolvedAnswers,
+  RULES,
   resolveAnswers,
 } from './app/options.js';
 import type { RenderedTree } from './app/render.js';
@@ -163,8 +163,15 @@ export async function writeInteractive(project: ProjectSpec, tree: RenderedTree,
     ],
     opts,
   );
-  p.note(nextSteps(project, displayDir(io.cwd, project.dir), done).split('\n').slice(1).map((l) => l.trim()).join('\n'), 'Next steps', opts);
+  p.note(
+    nextSteps(project, displayDir(io.cwd, project.dir), done)
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .join('\n'),
+    'Next steps',
+    opts,
+  );
   p.outro(`${project.answers.name} is ready`, opts);
   return 0;
 }
-

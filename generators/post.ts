@@ -48,8 +48,7 @@ export async function gitStep(project: ProjectSpec, env: NodeJS.ProcessEnv): Pro
 }
 
 export async function installStep(project: ProjectSpec, env: NodeJS.ProcessEnv): Promise<[StepResult['install'], string]> {
-  if (!onPath('uv', env))
-    return ['no-uv', 'uv not found on PATH: install it (https://docs.astral.sh/uv/getting-started/installation/), then run `uv sync`'];
+  if (!onPath('uv', env)) return ['no-uv', 'uv not found on PATH: install it (https://docs.astral.sh/uv/getting-started/installation/), then run `uv sync`'];
   const { execa } = await import('execa');
   const r = await execa('uv', ['sync', '--frozen'], { cwd: project.dir, env, reject: false, all: true });
   if (r.exitCode === 0) return ['done', 'dependencies installed with uv sync'];
@@ -58,7 +57,10 @@ export async function installStep(project: ProjectSpec, env: NodeJS.ProcessEnv):
 
 /** The line of a tool's output that says what went wrong: the first error line, else the first line. */
 export function firstErrorLine(output: string): string {
-  const lines = output.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
   const line = lines.find((l) => /error|not found|no interpreter|failed/i.test(l)) ?? lines[0] ?? 'no output';
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
@@ -82,6 +84,6 @@ export async function postGenerate(project: ProjectSpec, f: GenerateFlags, log: 
 export function nextSteps(project: ProjectSpec, shownDir: string, done: StepResult): string {
   const lines = ['Next steps:', `  cd ${shownDir}`];
   if (done.install !== 'done') lines.push('  uv sync');
-  lines.push('  make run      # start the service on port ' + project.answers.port, '  make test     # run its tests');
+  lines.push(`  make run      # start the service on port ${project.answers.port}`, '  make test     # run its tests');
   return lines.join('\n');
 }

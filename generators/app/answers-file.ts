@@ -4,23 +4,16 @@
  * regenerate the project exactly, plus `ownedPaths` (globs the team owns,
  * skipped by the drift check). Its JSON Schema is derived from OPTIONS.
  */
-import type { Answers } from './answers.js';
+
 import { UsageError } from '../errors.js';
 import { isVersion } from '../version.js';
-import {
-  OPTION_KEYS,
-  OPTIONS,
-  answersFromObject,
-  optionSpec,
-  printable,
-  type PartialAnswers,
-} from './options.js';
+import type { Answers } from './answers.js';
+import { answersFromObject, OPTION_KEYS, OPTIONS, optionSpec, type PartialAnswers, printable } from './options.js';
 import { PYTHON_KEYWORDS, RESERVED_PACKAGES } from './reserved.js';
 
 export const ANSWERS_FILE = '.agent-service.json';
 
-export const schemaUrl = (version: string): string =>
-  `https://unpkg.com/create-agent-service@${version}/schema/agent-service.schema.json`;
+export const schemaUrl = (version: string): string => `https://unpkg.com/create-agent-service@${version}/schema/agent-service.schema.json`;
 
 export interface AnswersFile {
   generatorVersion: string;
@@ -43,6 +36,7 @@ export function serializeAnswersFile(f: AnswersFile): string {
 
 export function validateOwnedPath(p: unknown, where: string): string {
   if (typeof p !== 'string' || p === '') throw new UsageError(`${where}: expected a non-empty glob string`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (p.startsWith('/') || p.split('/').includes('..') || /[\u0000-\u001f]/.test(p))
     throw new UsageError(`${where}: "${printable(p)}" must be a relative glob inside the project (no leading /, no ..)`);
   return p;

@@ -3,13 +3,13 @@
  * The same function serves create, --dry-run, check, update and the snapshot tests.
  * Conventions: templates/README.md.
  */
-import { readFileSync, readdirSync, statSync, existsSync, type Stats } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import ejs from 'ejs';
 import { type Answers, pythonPackage } from './answers.js';
+import { ANSWERS_FILE, serializeAnswersFile } from './answers-file.js';
 import { layersFor, lockProfile } from './layers.js';
 import { q } from './quote.js';
-import { ANSWERS_FILE, serializeAnswersFile } from './answers-file.js';
 
 export interface RenderedFile {
   content: Buffer;
@@ -111,7 +111,14 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
   };
   context.slot = (slotName: string): string => fragments(slotName).join('');
   context.slotLines = (slotName: string): string[] =>
-    [...new Set(fragments(slotName).flatMap((f) => f.split('\n')).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')))].sort();
+    [
+      ...new Set(
+        fragments(slotName)
+          .flatMap((f) => f.split('\n'))
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('#')),
+      ),
+    ].sort();
   context.lockFor = (): string => {
     const lockPath = join(templatesDir, 'locks', `${lockProfile(answers)}.uv.lock`);
     if (!existsSync(lockPath)) throw new RenderError(`no lock file for dependency profile ${lockProfile(answers)}; run npm run locks`);

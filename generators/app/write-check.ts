@@ -4,8 +4,9 @@
  * links, non-directories). Node builtins only: --dry-run and the conflict check
  * never load the writer.
  */
-import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+
 import type { Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { RenderedTree } from './render.js';
@@ -52,4 +53,3 @@ export function fileStatuses(dir: string, tree: RenderedTree, readFile: (p: stri
   }
   return statuses;
 }
-

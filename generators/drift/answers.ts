@@ -6,7 +6,7 @@
  * answers object, ownedPaths globs); the answers themselves are validated by the
  * generator version that renders them (see render-command.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ANSWERS_FILE, parseJsonObject, validateOwnedPath } from '../app/answers-file.js';
 import { printable } from '../app/options.js';
@@ -28,7 +28,8 @@ export function parseAnswersDoc(text: string, where: string): AnswersDoc {
   const raw = parseJsonObject(text, where);
   const v = raw.generatorVersion;
   if (v === undefined) throw new UsageError(`${where}: key "generatorVersion" is missing`);
-  if (typeof v !== 'string' || !isVersion(v)) throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0", got ${printable(JSON.stringify(v) ?? String(v))}`);
+  if (typeof v !== 'string' || !isVersion(v))
+    throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0", got ${printable(JSON.stringify(v) ?? String(v))}`);
   const answers = raw.answers;
   if (answers === undefined) throw new UsageError(`${where}: key "answers" is missing`);
   if (answers === null || typeof answers !== 'object' || Array.isArray(answers)) throw new UsageError(`${where}: key "answers": expected an object`);
@@ -52,7 +53,7 @@ export function parseAnswersDoc(text: string, where: string): AnswersDoc {
 
 /** DIR/.agent-service.json, or a one-line UsageError naming the file and the problem. */
 export function readAnswersDoc(dir: string, shownDir: string): AnswersDoc {
-  let st;
+  let st: Stats;
   try {
     st = statSync(dir);
   } catch {

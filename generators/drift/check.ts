@@ -106,7 +106,10 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
     retry: `check ${shown}`,
     suggestDirect: true,
   });
-  if (!gen.running) log(`${doc.where} records create-agent-service ${doc.generatorVersion}; this is ${VERSION}: comparing with ${doc.generatorVersion}'s output (${gen.where})`);
+  if (!gen.running)
+    log(
+      `${doc.where} records create-agent-service ${doc.generatorVersion}; this is ${VERSION}: comparing with ${doc.generatorVersion}'s output (${gen.where})`,
+    );
   const rendered = gen.render(doc, false);
   const report = computeDrift(dir, rendered.files, doc.ownedPaths, rendered.otherPaths);
   const { drift } = report;

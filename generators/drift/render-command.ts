@@ -22,14 +22,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseAnswersText } from '../app/answers-file.js';
-import {
-  answersFromObject,
-  isOptionKey,
-  OPTION_KEYS,
-  type PartialAnswers,
-  type ResolvedAnswers,
-  resolveAnswers,
-} from '../app/options.js';
+import { answersFromObject, isOptionKey, OPTION_KEYS, type PartialAnswers, type ResolvedAnswers, resolveAnswers } from '../app/options.js';
 import { everyLayerPath, type RenderedTree, render } from '../app/render.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -57,10 +50,7 @@ export interface RenderResult {
  * Complete `doc`'s answers for this version: drop unknown keys, fill missing ones
  * with their defaults (after `given`, e.g. answers just asked interactively).
  */
-export function migrateAnswers(
-  doc: AnswersDoc,
-  given: PartialAnswers = {},
-): { answers: ResolvedAnswers; defaulted: string[]; dropped: string[] } {
+export function migrateAnswers(doc: AnswersDoc, given: PartialAnswers = {}): { answers: ResolvedAnswers; defaulted: string[]; dropped: string[] } {
   const kept: Record<string, unknown> = {};
   const dropped: string[] = [];
   for (const [k, v] of Object.entries(doc.answers)) {

@@ -38,14 +38,17 @@ export interface Trees {
   to: string;
 }
 
-const mergedMode = (o: RenderedFile, b: RenderedFile, t: RenderedFile): number =>
-  !MODES_MATTER || execBit(o.mode) === execBit(b.mode) ? t.mode : o.mode;
+const mergedMode = (o: RenderedFile, b: RenderedFile, t: RenderedFile): number => (!MODES_MATTER || execBit(o.mode) === execBit(b.mode) ? t.mode : o.mode);
 
 /** Decide what to do with every generated path. Pure apart from reading DIR and running git merge-file. */
 export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly string[]): FilePlan[] {
   const { base, theirs, from, to } = trees;
   const paths = [...new Set([...base.keys(), ...theirs.keys()])].filter((p) => p !== ANSWERS_FILE).sort();
-  const labels = (path: string) => ({ ours: `${path} (yours)`, base: `${path} (create-agent-service ${from})`, theirs: `${path} (create-agent-service ${to})` });
+  const labels = (path: string) => ({
+    ours: `${path} (yours)`,
+    base: `${path} (create-agent-service ${from})`,
+    theirs: `${path} (create-agent-service ${to})`,
+  });
   const plans: FilePlan[] = [];
   for (const path of paths) {
     const glob = matchingGlob(path, ownedPaths);
@@ -65,7 +68,11 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
         plans.push(
           sameFile(b, t)
             ? { path, action: 'unchanged', reason: 'you deleted it; the template did not change it: left deleted' }
-            : { path, action: 'keep', reason: `you deleted it; ${to} changes it: left deleted (see it with create-agent-service --dry-run, or restore it from a fresh generation)` },
+            : {
+                path,
+                action: 'keep',
+                reason: `you deleted it; ${to} changes it: left deleted (see it with create-agent-service --dry-run, or restore it from a fresh generation)`,
+              },
         );
         continue;
       }
@@ -84,11 +91,21 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
       // both changed (content and/or mode)
       const mode = mergedMode(o, b, t);
       if (sameContent(o, t) || sameContent(b, t)) {
-        plans.push({ path, action: 'merge', reason: `you and the template changed it (content/mode): combined, no conflict`, result: { content: o.content, mode } });
+        plans.push({
+          path,
+          action: 'merge',
+          reason: `you and the template changed it (content/mode): combined, no conflict`,
+          result: { content: o.content, mode },
+        });
         continue;
       }
       if (sameContent(o, b)) {
-        plans.push({ path, action: 'merge', reason: `the template changed its content, you changed its mode: combined, no conflict`, result: { content: t.content, mode } });
+        plans.push({
+          path,
+          action: 'merge',
+          reason: `the template changed its content, you changed its mode: combined, no conflict`,
+          result: { content: t.content, mode },
+        });
         continue;
       }
       if (isBinary(o.content) || isBinary(b.content) || isBinary(t.content)) {
@@ -98,7 +115,12 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
       const m = mergeFile(o.content, b.content, t.content, labels(path));
       plans.push(
         m.conflicts === 0
-          ? { path, action: 'merge', reason: `you and the template (${from} -> ${to}) both changed it: merged line by line, no conflict`, result: { content: m.content, mode } }
+          ? {
+              path,
+              action: 'merge',
+              reason: `you and the template (${from} -> ${to}) both changed it: merged line by line, no conflict`,
+              result: { content: m.content, mode },
+            }
           : {
               path,
               action: 'conflict',
@@ -143,7 +165,8 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
 export function planChanges(plan: readonly FilePlan[]): Change[] {
   const changes: Change[] = [];
   for (const p of plan) {
-    if (p.result && (p.action === 'update' || p.action === 'add' || p.action === 'merge' || p.action === 'conflict')) changes.push({ path: p.path, file: p.result });
+    if (p.result && (p.action === 'update' || p.action === 'add' || p.action === 'merge' || p.action === 'conflict'))
+      changes.push({ path: p.path, file: p.result });
     if (p.action === 'delete') changes.push({ path: p.path, delete: true });
   }
   return changes;

@@ -72,7 +72,10 @@ export async function runUpdate(argv: string[], io: UpdateIo): Promise<number> {
     if (dirty === undefined)
       throw new UsageError(`${shown} is not in a git work tree: update cannot keep your edits reviewable; commit the project to git first, or pass --force`);
     if (dirty.length > 0) {
-      const some = `${dirty.slice(0, 3).map((l) => l.slice(3)).join(', ')}${dirty.length > 3 ? ', ...' : ''}`;
+      const some = `${dirty
+        .slice(0, 3)
+        .map((l) => l.slice(3))
+        .join(', ')}${dirty.length > 3 ? ', ...' : ''}`;
       throw new UsageError(
         `${shown} has uncommitted changes (${dirty.length}: ${some}); commit or stash them first so the update can be reviewed and undone, or pass --force`,
       );

@@ -23,7 +23,7 @@ import type { RenderedTree } from '../app/render.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { AnswersDoc } from './answers.js';
-import { renderDoc, type RenderResult } from './render-command.js';
+import { type RenderResult, renderDoc } from './render-command.js';
 
 export const PACKAGE_NAME = 'create-agent-service';
 
@@ -89,7 +89,9 @@ export function installedVersion(root: string): GeneratorVersion {
         if (res.error) throw new UsageError(`${PACKAGE_NAME} ${version} (${root}): cannot run it: ${res.error.message}`);
         if (res.status !== 0) {
           const msg = (res.stderr || '').trim().split('\n').pop() ?? '';
-          throw new UsageError(`${PACKAGE_NAME} ${version} (${root}) could not render ${doc.where}: ${msg.replace(/^error: /, '').replaceAll(file, doc.where)}`);
+          throw new UsageError(
+            `${PACKAGE_NAME} ${version} (${root}) could not render ${doc.where}: ${msg.replace(/^error: /, '').replaceAll(file, doc.where)}`,
+          );
         }
         return parseRenderJson(res.stdout, `${PACKAGE_NAME} ${version} (${root})`);
       } finally {
@@ -123,7 +125,14 @@ export function parseRenderJson(text: string, who: string): RenderResult {
     if (createHash('sha256').update(content).digest('hex') !== f.sha256) throw new UsageError(`${who}: __render output is corrupt (${f.path})`);
     files.set(f.path, { content, mode: f.mode });
   }
-  return { generatorVersion: j.generatorVersion, answers: j.answers, defaulted: j.defaulted ?? [], dropped: j.dropped ?? [], files, otherPaths: j.otherPaths ?? [] };
+  return {
+    generatorVersion: j.generatorVersion,
+    answers: j.answers,
+    defaulted: j.defaulted ?? [],
+    dropped: j.dropped ?? [],
+    files,
+    otherPaths: j.otherPaths ?? [],
+  };
 }
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -163,9 +172,10 @@ export function locateGenerator(path: string, env: NodeJS.ProcessEnv = process.e
     if (existsSync(join(into, 'package', 'package.json'))) return join(into, 'package');
     return extractTgz(abs, into);
   }
-  for (const cand of [abs, join(abs, 'package'), join(abs, 'node_modules', PACKAGE_NAME)])
-    if (readPkg(cand)?.name === PACKAGE_NAME) return cand;
-  throw new UsageError(`--generator ${path}: no ${PACKAGE_NAME} package there (looked for package.json in it, in package/ and in node_modules/${PACKAGE_NAME}/)`);
+  for (const cand of [abs, join(abs, 'package'), join(abs, 'node_modules', PACKAGE_NAME)]) if (readPkg(cand)?.name === PACKAGE_NAME) return cand;
+  throw new UsageError(
+    `--generator ${path}: no ${PACKAGE_NAME} package there (looked for package.json in it, in package/ and in node_modules/${PACKAGE_NAME}/)`,
+  );
 }
 
 export interface ResolveOptions {

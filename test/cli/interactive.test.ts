@@ -1,6 +1,6 @@
 // The interactive path through a real pseudo-terminal (python3's pty module), real keystrokes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, FIXTURE_TEMPLATES, tmp } from './helpers.js';
@@ -60,9 +60,19 @@ describe('interactive (pty)', () => {
     expect(r.exit, r.output).toBe(0);
     const f = JSON.parse(readFileSync(join(cwd, 'pty-agent', '.agent-service.json'), 'utf8'));
     expect(f.answers).toEqual({
-      name: 'pty-agent', description: 'An LLM agent service', owner: 'acme', framework: 'litestar', observability: 'otel',
-      store: 'postgres', ci: 'gitlab', k8s: 'kustomize', python: '3.13', port: 8080, image: 'ghcr.io/acme/pty-agent',
-      host: 'pty-agent.example.com', replicas: 3,
+      name: 'pty-agent',
+      description: 'An LLM agent service',
+      owner: 'acme',
+      framework: 'litestar',
+      observability: 'otel',
+      store: 'postgres',
+      ci: 'gitlab',
+      k8s: 'kustomize',
+      python: '3.13',
+      port: 8080,
+      image: 'ghcr.io/acme/pty-agent',
+      host: 'pty-agent.example.com',
+      replicas: 3,
     });
     expect(existsSync(join(cwd, 'pty-agent', '.git'))).toBe(true);
     expect(r.output).toMatch(/pty-agent is ready/);
@@ -96,12 +106,32 @@ describe('interactive (pty)', () => {
 
   it.each([
     ['the first question', [{ expect: 'Service name', send: CTRL_C }]],
-    ['a select', [{ expect: 'Service name', send: `cc-agent${ENTER}` }, { expect: 'One-line description', send: ENTER }, { expect: 'Owner', send: ENTER }, { expect: 'Web framework', send: CTRL_C }]],
+    [
+      'a select',
+      [
+        { expect: 'Service name', send: `cc-agent${ENTER}` },
+        { expect: 'One-line description', send: ENTER },
+        { expect: 'Owner', send: ENTER },
+        { expect: 'Web framework', send: CTRL_C },
+      ],
+    ],
     [
       'the final confirmation',
       [
         { expect: 'Service name', send: `cc-agent${ENTER}` },
-        ...['One-line description', 'Owner', 'Web framework', 'Observability', 'Session store', 'CI provider', 'Kubernetes manifests', 'Python version', 'HTTP port', 'Container image', 'Ingress host'].map((q) => ({ expect: q, send: ENTER })),
+        ...[
+          'One-line description',
+          'Owner',
+          'Web framework',
+          'Observability',
+          'Session store',
+          'CI provider',
+          'Kubernetes manifests',
+          'Python version',
+          'HTTP port',
+          'Container image',
+          'Ingress host',
+        ].map((q) => ({ expect: q, send: ENTER })),
         { expect: 'Generate', send: CTRL_C },
       ],
     ],
@@ -119,7 +149,19 @@ describe('interactive (pty)', () => {
     const r = drive(
       [
         { expect: 'Service name', send: `no-agent${ENTER}` },
-        ...['One-line description', 'Owner', 'Web framework', 'Observability', 'Session store', 'CI provider', 'Kubernetes manifests', 'Python version', 'HTTP port', 'Container image', 'Ingress host'].map((q) => ({ expect: q, send: ENTER })),
+        ...[
+          'One-line description',
+          'Owner',
+          'Web framework',
+          'Observability',
+          'Session store',
+          'CI provider',
+          'Kubernetes manifests',
+          'Python version',
+          'HTTP port',
+          'Container image',
+          'Ingress host',
+        ].map((q) => ({ expect: q, send: ENTER })),
         { expect: 'Generate', send: `${'\u001b[C'}${ENTER}` },
       ],
       ['--no-install'],

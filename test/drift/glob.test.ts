@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GlobError, compileGlob, matchesGlob, matchingGlob } from '../../generators/drift/glob.js';
+import { compileGlob, GlobError, matchesGlob, matchingGlob } from '../../generators/drift/glob.js';
 
 describe('ownedPaths globs', () => {
   const cases: [string, string, boolean][] = [
