@@ -7,10 +7,11 @@
  * generator version that renders them (see render-command.ts).
  */
 import { readFileSync, type Stats, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ANSWERS_FILE, parseJsonObject, validateOwnedPath } from '../app/answers-file.js';
 import { printable } from '../app/options.js';
 import { UsageError } from '../errors.js';
+import { displayDir } from '../io.js';
 import { isVersion } from '../version.js';
 import { compileGlob, GlobError } from './glob.js';
 
@@ -49,6 +50,14 @@ export function parseAnswersDoc(text: string, where: string): AnswersDoc {
     });
   }
   return { raw, generatorVersion: v, answers: answers as Record<string, unknown>, ownedPaths, where };
+}
+
+/** check's and update's [DIR] argument (default .): the project, as shown to the user, and its answers file. */
+export function readProjectArg(command: string, positionals: string[], cwd: string): { dir: string; shown: string; doc: AnswersDoc } {
+  if (positionals.length > 1) throw new UsageError(`${command}: unexpected argument "${printable(positionals[1]!)}": give one DIR`);
+  const dir = resolve(cwd, positionals[0] ?? '.');
+  const shown = displayDir(cwd, dir);
+  return { dir, shown, doc: readAnswersDoc(dir, shown) };
 }
 
 /** DIR/.agent-service.json, or a one-line UsageError naming the file and the problem. */

@@ -13,13 +13,11 @@
  */
 import { resolve } from 'node:path';
 import { ANSWERS_FILE } from '../app/answers-file.js';
-import { printable } from '../app/options.js';
 import type { RenderedTree } from '../app/render.js';
 import { parseCommandArgs } from '../args.js';
-import { UsageError } from '../errors.js';
-import { displayDir, type Io } from '../io.js';
+import type { Io } from '../io.js';
 import { VERSION } from '../version.js';
-import { readAnswersDoc } from './answers.js';
+import { readProjectArg } from './answers.js';
 import { matchingGlob } from './glob.js';
 import { fileDiff } from './textdiff.js';
 import { type DiskFile, execBit, MODES_MATTER, readProjectFile, sameFile } from './tree.js';
@@ -94,10 +92,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
     io.stdout.write(CHECK_HELP);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`check: unexpected argument "${printable(positionals[1]!)}": give one DIR`);
-  const dir = resolve(io.cwd, positionals[0] ?? '.');
-  const shown = displayDir(io.cwd, dir);
-  const doc = readAnswersDoc(dir, shown);
+  const { dir, shown, doc } = readProjectArg('check', positionals, io.cwd);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const gen = resolveVersion(doc.generatorVersion, {
     generatorPaths: ((values.generator as string[] | undefined) ?? []).map((p) => resolve(io.cwd, p)),

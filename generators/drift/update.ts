@@ -14,9 +14,9 @@ import { ANSWERS_FILE } from '../app/answers-file.js';
 import { isOptionKey, OPTION_KEYS, type OptionKey, type PartialAnswers, printable } from '../app/options.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
-import { displayDir, type Io } from '../io.js';
+import type { Io } from '../io.js';
 import { isVersion, VERSION } from '../version.js';
-import { readAnswersDoc } from './answers.js';
+import { readProjectArg } from './answers.js';
 import { applyChanges } from './tree.js';
 import { planChanges, planUpdate } from './update-plan.js';
 import { answerLines, planLines, planSummary } from './update-report.js';
@@ -51,12 +51,9 @@ export async function runUpdate(argv: string[], io: UpdateIo): Promise<number> {
     io.stdout.write(UPDATE_HELP);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`update: unexpected argument "${printable(positionals[1]!)}": give one DIR`);
   const toArg = values.to as string | undefined;
   const dryRun = values['dry-run'] === true;
-  const dir = resolve(io.cwd, positionals[0] ?? '.');
-  const shown = displayDir(io.cwd, dir);
-  const doc = readAnswersDoc(dir, shown);
+  const { dir, shown, doc } = readProjectArg('update', positionals, io.cwd);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const out = (line: string) => io.stdout.write(`${line}\n`);
   if (toArg !== undefined && !isVersion(toArg)) throw new UsageError(`--to: "${printable(toArg)}" is not a version such as 0.2.0`);

@@ -14,6 +14,21 @@ interface Step {
   expect: string;
   send?: string;
 }
+
+/** Enter at every question after the service name: each default taken. */
+const DEFAULTS_AFTER_NAME: Step[] = [
+  'One-line description',
+  'Owner',
+  'Web framework',
+  'Observability',
+  'Session store',
+  'CI provider',
+  'Kubernetes manifests',
+  'Python version',
+  'HTTP port',
+  'Container image',
+  'Ingress host',
+].map((q) => ({ expect: q, send: ENTER }));
 interface PtyResult {
   exit: number | null;
   signal: number | null;
@@ -115,26 +130,7 @@ describe('interactive (pty)', () => {
         { expect: 'Web framework', send: CTRL_C },
       ],
     ],
-    [
-      'the final confirmation',
-      [
-        { expect: 'Service name', send: `cc-agent${ENTER}` },
-        ...[
-          'One-line description',
-          'Owner',
-          'Web framework',
-          'Observability',
-          'Session store',
-          'CI provider',
-          'Kubernetes manifests',
-          'Python version',
-          'HTTP port',
-          'Container image',
-          'Ingress host',
-        ].map((q) => ({ expect: q, send: ENTER })),
-        { expect: 'Generate', send: CTRL_C },
-      ],
-    ],
+    ['the final confirmation', [{ expect: 'Service name', send: `cc-agent${ENTER}` }, ...DEFAULTS_AFTER_NAME, { expect: 'Generate', send: CTRL_C }]],
   ])('Ctrl-C at %s: "cancelled", exit 130, nothing written', (_l, steps) => {
     const cwd = tmp();
     const r = drive(steps as Step[], ['--no-install'], cwd);
@@ -147,23 +143,7 @@ describe('interactive (pty)', () => {
   it('answering No to the confirmation writes nothing', () => {
     const cwd = tmp();
     const r = drive(
-      [
-        { expect: 'Service name', send: `no-agent${ENTER}` },
-        ...[
-          'One-line description',
-          'Owner',
-          'Web framework',
-          'Observability',
-          'Session store',
-          'CI provider',
-          'Kubernetes manifests',
-          'Python version',
-          'HTTP port',
-          'Container image',
-          'Ingress host',
-        ].map((q) => ({ expect: q, send: ENTER })),
-        { expect: 'Generate', send: `${'\u001b[C'}${ENTER}` },
-      ],
+      [{ expect: 'Service name', send: `no-agent${ENTER}` }, ...DEFAULTS_AFTER_NAME, { expect: 'Generate', send: `${'\u001b[C'}${ENTER}` }],
       ['--no-install'],
       cwd,
     );
