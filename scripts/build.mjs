@@ -1,6 +1,6 @@
 // Build the published bundle into dist/ (npm run build; also run by the tests):
 //
-//   dist/cli.js           entry (generators/cli.ts): argument parsing, options, --help, --version
+//   dist/cli.js           entry (generators/cli.ts, create.ts): argument parsing, options, --help, --version
 //   dist/<name>-<hash>.js ESM chunks, one per lazily imported path: rendering, writing
 //                         (yeoman-generator + mem-fs), the interactive UI (clack),
 //                         post-generation steps (execa), check/update. A path loads
