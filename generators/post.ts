@@ -13,12 +13,12 @@ export interface StepResult {
   install: 'done' | 'skipped' | 'no-uv' | 'failed';
 }
 
-export function onPath(cmd: string, env: NodeJS.ProcessEnv): boolean {
+function onPath(cmd: string, env: NodeJS.ProcessEnv): boolean {
   return (env.PATH ?? '').split(delimiter).some((d) => d !== '' && existsSync(join(d, cmd)));
 }
 
 /** Identity and settings that make the first commit independent of the user's git config. */
-export function gitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function gitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
     ...env,
     GIT_AUTHOR_NAME: 'create-agent-service',

@@ -43,7 +43,7 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 /** Map a template path to its output path. */
-export function outputPath(rel: string, pkg: string): string {
+function outputPath(rel: string, pkg: string): string {
   const segments = rel.split('/').map((seg) => {
     let s = seg === '__pkg__' ? pkg : seg;
     if (s.startsWith('dot-')) s = `.${s.slice(4)}`;

@@ -61,7 +61,7 @@ export function readProjectArg(command: string, positionals: string[], cwd: stri
 }
 
 /** DIR/.agent-service.json, or a one-line UsageError naming the file and the problem. */
-export function readAnswersDoc(dir: string, shownDir: string): AnswersDoc {
+function readAnswersDoc(dir: string, shownDir: string): AnswersDoc {
   let st: Stats;
   try {
     st = statSync(dir);

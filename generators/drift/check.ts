@@ -42,7 +42,7 @@ export interface DriftReport {
 }
 
 /** Compare `expected` (generator output) with the project in `dir`. */
-export function computeDrift(dir: string, expected: RenderedTree, ownedPaths: readonly string[], otherPaths: readonly string[] = []): DriftReport {
+function computeDrift(dir: string, expected: RenderedTree, ownedPaths: readonly string[], otherPaths: readonly string[] = []): DriftReport {
   const drift: Drift[] = [];
   const owned: string[] = [];
   let compared = 0;
@@ -142,7 +142,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   return 1;
 }
 
-export const CHECK_HELP = `Usage: create-agent-service check [DIR] [--json] [--generator PATH]
+const CHECK_HELP = `Usage: create-agent-service check [DIR] [--json] [--generator PATH]
 
 Regenerate DIR (default .) in memory from DIR/${ANSWERS_FILE} with the generator
 version recorded there and compare. Exit 0: identical; 1: drift (a git-style diff

@@ -30,7 +30,7 @@ import { TEMPLATES_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
 import { type AnswersDoc, parseAnswersDoc } from './answers.js';
 
-export const PROTOCOL = 1;
+const PROTOCOL = 1;
 
 export interface RenderResult {
   generatorVersion: string;
@@ -50,7 +50,7 @@ export interface RenderResult {
  * Complete `doc`'s answers for this version: drop unknown keys, fill missing ones
  * with their defaults (after `given`, e.g. answers just asked interactively).
  */
-export function migrateAnswers(doc: AnswersDoc, given: PartialAnswers = {}): { answers: ResolvedAnswers; defaulted: string[]; dropped: string[] } {
+function migrateAnswers(doc: AnswersDoc, given: PartialAnswers = {}): { answers: ResolvedAnswers; defaulted: string[]; dropped: string[] } {
   const kept: Record<string, unknown> = {};
   const dropped: string[] = [];
   for (const [k, v] of Object.entries(doc.answers)) {
@@ -82,7 +82,7 @@ export function renderDoc(doc: AnswersDoc, migrate: boolean, given: PartialAnswe
   return { generatorVersion: VERSION, answers: { ...answers }, defaulted, dropped, files, otherPaths };
 }
 
-export function toJson(r: RenderResult): string {
+function toJson(r: RenderResult): string {
   const files = [...r.files].map(([path, f]) => ({
     path,
     mode: f.mode,

@@ -45,7 +45,7 @@ function hunkHeader(h: StructuredPatchHunk): string {
   return `@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`;
 }
 
-export function formatHunks(hs: readonly StructuredPatchHunk[]): string {
+function formatHunks(hs: readonly StructuredPatchHunk[]): string {
   return hs.map((h) => `${[hunkHeader(h), ...h.lines].join('\n')}\n`).join('');
 }
 

@@ -23,7 +23,7 @@ import { answerLines, planLines, planSummary } from './update-report.js';
 import { resolveVersion } from './versions.js';
 
 /** Uncommitted changes under `dir`, or undefined when it is not in a git work tree. */
-export function gitDirty(dir: string): string[] | undefined {
+function gitDirty(dir: string): string[] | undefined {
   const inside = spawnSync('git', ['-C', dir, 'rev-parse', '--is-inside-work-tree'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (inside.error || inside.status !== 0 || inside.stdout.trim() !== 'true') return undefined;
   const st = spawnSync('git', ['-C', dir, 'status', '--porcelain', '--', '.'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -145,7 +145,7 @@ export async function runUpdate(argv: string[], io: UpdateIo): Promise<number> {
   return 0;
 }
 
-export const UPDATE_HELP = `Usage: create-agent-service update [DIR] [--to VERSION] [--generator PATH] [--yes] [--dry-run] [--force]
+const UPDATE_HELP = `Usage: create-agent-service update [DIR] [--to VERSION] [--generator PATH] [--yes] [--dry-run] [--force]
 
 Update DIR (default .) from the generator version recorded in DIR/${ANSWERS_FILE} to
 --to VERSION (default: this one, ${VERSION}) with a 3-way merge: files only the template

@@ -25,7 +25,7 @@ import { VERSION } from '../version.js';
 import type { AnswersDoc } from './answers.js';
 import { type RenderResult, renderDoc } from './render-command.js';
 
-export const PACKAGE_NAME = 'create-agent-service';
+const PACKAGE_NAME = 'create-agent-service';
 
 /** One version of create-agent-service that can render answers: the running one, or an installed copy. */
 export interface GeneratorVersion {
@@ -61,7 +61,7 @@ function readPkg(dir: string): Pkg | undefined {
 }
 
 /** An installed copy of the package at `root` (the folder holding its package.json). */
-export function installedVersion(root: string): GeneratorVersion {
+function installedVersion(root: string): GeneratorVersion {
   const pkg = readPkg(root);
   if (!pkg || pkg.name !== PACKAGE_NAME || typeof pkg.version !== 'string')
     throw new UsageError(`${root}: not a ${PACKAGE_NAME} package (no package.json named ${PACKAGE_NAME})`);
@@ -111,7 +111,7 @@ interface RenderJson {
   otherPaths?: string[];
 }
 
-export function parseRenderJson(text: string, who: string): RenderResult {
+function parseRenderJson(text: string, who: string): RenderResult {
   let j: RenderJson;
   try {
     j = JSON.parse(text) as RenderJson;
@@ -135,7 +135,7 @@ export function parseRenderJson(text: string, who: string): RenderResult {
   };
 }
 
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CREATE_AGENT_SERVICE_CACHE) return resolve(env.CREATE_AGENT_SERVICE_CACHE);
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, PACKAGE_NAME);
   return join(homedir(), '.cache', PACKAGE_NAME);
@@ -162,7 +162,7 @@ function extractTgz(tgz: string, into: string): string {
 }
 
 /** --generator PATH -> the package root it designates. */
-export function locateGenerator(path: string, env: NodeJS.ProcessEnv = process.env): string {
+function locateGenerator(path: string, env: NodeJS.ProcessEnv = process.env): string {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new UsageError(`--generator ${path}: no such file or directory`);
   if (statSync(abs).isFile()) {
