@@ -11,15 +11,10 @@ import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export interface ParsedArgs {
-  values: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
-}
-
 /** Parse `argv`; `command` prefixes the messages (e.g. "check"), none for create. */
-export function parseCommandArgs(argv: string[], options: Options, allowPositionals: boolean, command?: string): ParsedArgs {
+export function parseCommandArgs<O extends Options>(argv: string[], options: O, allowPositionals: boolean, command?: string) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as ParsedArgs;
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
     const problem = describeParseError(err as Error & { code?: string }, argv, options, allowPositionals);
     throw new UsageError(command ? `${command}: ${problem}` : problem);

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
 import { type ParsedFile, parseAnswersText } from './app/answers-file.js';
 import { checkValue, helpText, OPTION_KEYS, optionSpec, type PartialAnswers, PROCESS_OPTIONS, printable, resolveAnswers } from './app/options.js';
 import { checkTargetDir } from './app/write-check.js';
@@ -16,8 +17,8 @@ import { type Io, isCi } from './io.js';
 import type { AnswerLayer, ProjectSpec } from './types.js';
 import { VERSION } from './version.js';
 
-function flagOptions(): Parameters<typeof parseCommandArgs>[1] {
-  const options: Parameters<typeof parseCommandArgs>[1] = {};
+function flagOptions(): NonNullable<ParseArgsConfig['options']> {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const k of OPTION_KEYS) options[optionSpec(k).flag] = { type: 'string' };
   for (const o of PROCESS_OPTIONS) options[o.flag] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   return options;

@@ -95,7 +95,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   const { dir, shown, doc } = readProjectArg('check', positionals, io.cwd);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const gen = resolveVersion(doc.generatorVersion, {
-    generatorPaths: ((values.generator as string[] | undefined) ?? []).map((p) => resolve(io.cwd, p)),
+    generatorPaths: (values.generator ?? []).map((p) => resolve(io.cwd, p)),
     env: io.env,
     log,
     retry: `check ${shown}`,

@@ -51,7 +51,7 @@ export async function runUpdate(argv: string[], io: UpdateIo): Promise<number> {
     io.stdout.write(UPDATE_HELP);
     return 0;
   }
-  const toArg = values.to as string | undefined;
+  const toArg = values.to;
   const dryRun = values['dry-run'] === true;
   const { dir, shown, doc } = readProjectArg('update', positionals, io.cwd);
   const log = (line: string) => io.stderr.write(`${line}\n`);
@@ -80,7 +80,7 @@ export async function runUpdate(argv: string[], io: UpdateIo): Promise<number> {
   }
 
   const resolveOpts = {
-    generatorPaths: ((values.generator as string[] | undefined) ?? []).map((p) => resolve(io.cwd, p)),
+    generatorPaths: (values.generator ?? []).map((p) => resolve(io.cwd, p)),
     env: io.env,
     log,
     retry: `update ${shown}${toArg ? ` --to ${to}` : ''}`,
