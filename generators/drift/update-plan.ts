@@ -49,23 +49,23 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
     base: `${path} (create-agent-service ${from})`,
     theirs: `${path} (create-agent-service ${to})`,
   });
-  const plans: FilePlan[] = [];
+  const plan: FilePlan[] = [];
   for (const path of paths) {
     const glob = matchingGlob(path, ownedPaths);
     if (glob) {
-      plans.push({ path, action: 'owned', reason: `yours by ownedPaths "${glob}": not touched` });
+      plan.push({ path, action: 'owned', reason: `yours by ownedPaths "${glob}": not touched` });
       continue;
     }
     const b = base.get(path);
     const t = theirs.get(path);
     const o: DiskFile | undefined = readProjectFile(dir, path);
     if (o?.special) {
-      plans.push({ path, action: 'conflict', reason: `is ${o.special} in your project: left alone, merge ${to}'s version by hand`, conflicts: 1 });
+      plan.push({ path, action: 'conflict', reason: `is ${o.special} in your project: left alone, merge ${to}'s version by hand`, conflicts: 1 });
       continue;
     }
     if (b && t) {
       if (!o) {
-        plans.push(
+        plan.push(
           sameFile(b, t)
             ? { path, action: 'unchanged', reason: 'you deleted it; the template did not change it: left deleted' }
             : {
@@ -77,21 +77,21 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
         continue;
       }
       if (sameFile(o, t)) {
-        plans.push({ path, action: 'unchanged', reason: sameFile(b, t) ? 'as generated' : `already as in ${to}` });
+        plan.push({ path, action: 'unchanged', reason: sameFile(b, t) ? 'as generated' : `already as in ${to}` });
         continue;
       }
       if (sameFile(o, b)) {
-        plans.push({ path, action: 'update', reason: `changed by the template (${from} -> ${to}); you had not edited it: replaced`, result: t });
+        plan.push({ path, action: 'update', reason: `changed by the template (${from} -> ${to}); you had not edited it: replaced`, result: t });
         continue;
       }
       if (sameFile(b, t)) {
-        plans.push({ path, action: 'keep', reason: `you edited it; the template did not change it: kept yours` });
+        plan.push({ path, action: 'keep', reason: `you edited it; the template did not change it: kept yours` });
         continue;
       }
       // both changed (content and/or mode)
       const mode = mergedMode(o, b, t);
       if (sameContent(o, t) || sameContent(b, t)) {
-        plans.push({
+        plan.push({
           path,
           action: 'merge',
           reason: `you and the template changed it (content/mode): combined, no conflict`,
@@ -100,7 +100,7 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
         continue;
       }
       if (sameContent(o, b)) {
-        plans.push({
+        plan.push({
           path,
           action: 'merge',
           reason: `the template changed its content, you changed its mode: combined, no conflict`,
@@ -109,11 +109,11 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
         continue;
       }
       if (isBinary(o.content) || isBinary(b.content) || isBinary(t.content)) {
-        plans.push({ path, action: 'conflict', reason: `binary, changed by you and by the template: kept yours, ${to}'s version not applied`, conflicts: 1 });
+        plan.push({ path, action: 'conflict', reason: `binary, changed by you and by the template: kept yours, ${to}'s version not applied`, conflicts: 1 });
         continue;
       }
       const m = mergeFile(o.content, b.content, t.content, labels(path));
-      plans.push(
+      plan.push(
         m.conflicts === 0
           ? {
               path,
@@ -132,13 +132,13 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
       continue;
     }
     if (!b && t) {
-      if (!o) plans.push({ path, action: 'add', reason: `new in ${to}`, result: t });
-      else if (sameFile(o, t)) plans.push({ path, action: 'unchanged', reason: `new in ${to}, and you already have the same file` });
+      if (!o) plan.push({ path, action: 'add', reason: `new in ${to}`, result: t });
+      else if (sameFile(o, t)) plan.push({ path, action: 'unchanged', reason: `new in ${to}, and you already have the same file` });
       else if (isBinary(o.content) || isBinary(t.content))
-        plans.push({ path, action: 'conflict', reason: `new in ${to}, but you already have a different file there (binary): kept yours`, conflicts: 1 });
+        plan.push({ path, action: 'conflict', reason: `new in ${to}, but you already have a different file there (binary): kept yours`, conflicts: 1 });
       else {
         const m = mergeFile(o.content, Buffer.alloc(0), t.content, labels(path));
-        plans.push(
+        plan.push(
           m.conflicts === 0
             ? { path, action: 'merge', reason: `new in ${to}; merged with the file you already had there`, result: { content: m.content, mode: o.mode } }
             : {
@@ -154,11 +154,11 @@ export function planUpdate(dir: string, trees: Trees, ownedPaths: readonly strin
     }
     if (b && !t) {
       if (!o) continue; // gone on both sides
-      if (sameFile(o, b)) plans.push({ path, action: 'delete', reason: `removed in ${to}; you had not edited it: deleted` });
-      else plans.push({ path, action: 'keep', reason: `removed in ${to}, but you edited it: kept (it is yours now; say so in ownedPaths)` });
+      if (sameFile(o, b)) plan.push({ path, action: 'delete', reason: `removed in ${to}; you had not edited it: deleted` });
+      else plan.push({ path, action: 'keep', reason: `removed in ${to}, but you edited it: kept (it is yours now; say so in ownedPaths)` });
     }
   }
-  return plans;
+  return plan;
 }
 
 /** The file changes that carry out `plan` (the answers file is not among them: it is written last). */
