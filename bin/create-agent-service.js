@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of `npm create agent-service` / `npx create-agent-service`.
-// dist/cli.js is the single-file bundle built by scripts/build.mjs (npm run build).
+// dist/cli.js is the entry of the bundle built by scripts/build.mjs (npm run build).
 import * as nodeModule from 'node:module';
 
 // Node 22.1+: cache compiled bytecode of the bundle between runs (no-op on Node 20).

@@ -5,7 +5,7 @@
  * are new since a project was generated (drift/ask.ts), so both ask the same way.
  */
 import * as p from '@clack/prompts';
-import { checkValue, optionSpec, type OptionKey } from './app/options.js';
+import { checkValue, type OptionKey, optionSpec } from './app/options.js';
 
 export interface AskOptionInput {
   key: OptionKey;

@@ -1,32 +1,34 @@
 /**
  * The interactive path (a TTY, no CI, no --yes): clack prompts driven by the
- * options schema. Imported lazily by cli.ts. Ctrl-C anywhere -> "cancelled", exit 130,
- * nothing written.
+ * options schema, then the writing and post-generation steps with progress.
+ * Imported lazily by create.ts and generate.ts. Ctrl-C anywhere -> "cancelled",
+ * exit 130, nothing written.
  */
 import { resolve } from 'node:path';
 import * as p from '@clack/prompts';
 import {
-  OPTION_KEYS,
-  RULES,
-  UsageError,
   checkValue,
   defaultFor,
-  optionSpec,
-  resolveAnswers,
+  OPTION_KEYS,
   type OptionKey,
+  optionSpec,
   type PartialAnswers,
   type ResolvedAnswers,
+  RULES,
+  resolveAnswers,
 } from './app/options.js';
-import type { ParsedFile } from './app/answers-file.js';
 import type { RenderedTree } from './app/render.js';
-import { Cancelled, checkTargetDir, type GenerateFlags, type Io, type Plan } from './cli.js';
+import { checkTargetDir } from './app/write-check.js';
 import { askOption } from './ask-option.js';
-import { VERSION } from './paths.js';
+import { Cancelled } from './errors.js';
+import { displayDir, type Io } from './io.js';
+import { gitStep, installStep, nextSteps, type StepResult } from './post.js';
+import type { AnswerLayer, GenerateFlags, ProjectSpec } from './types.js';
+import { VERSION } from './version.js';
 
 interface PromptInput {
-  layers: { values: PartialAnswers; origin: (k: OptionKey) => string }[];
+  layers: AnswerLayer[];
   flagValues: PartialAnswers;
-  fromFile: ParsedFile | undefined;
   dirArg: string | undefined;
   force: boolean;
   io: Io;
@@ -62,7 +64,7 @@ function problem(key: OptionKey, raw: string, sofar: PartialAnswers, extra: (v: 
   return extra(value);
 }
 
-export async function promptPlan(input: PromptInput): Promise<Plan> {
+export async function promptProject(input: PromptInput): Promise<ProjectSpec> {
   const { io, flagValues, dirArg, force } = input;
   const opts = { input: io.stdin as NodeJS.ReadStream, output: io.stdout as NodeJS.WriteStream };
   p.intro(`create-agent-service ${VERSION}`, opts);
@@ -124,16 +126,15 @@ export async function promptPlan(input: PromptInput): Promise<Plan> {
   return { answers, dir, ownedPaths: input.ownedPaths };
 }
 
-export async function writeInteractive(plan: Plan, tree: RenderedTree, conflicts: string[], f: GenerateFlags): Promise<number> {
+export async function writeInteractive(project: ProjectSpec, tree: RenderedTree, conflicts: string[], f: GenerateFlags): Promise<number> {
   const { io } = f;
   const opts = { input: io.stdin as NodeJS.ReadStream, output: io.stdout as NodeJS.WriteStream };
   const { commitTree } = await import('./app/write.js');
-  const { gitStep, installStep, nextSteps } = await import('./post.js');
-  const done = { git: 'skipped', install: 'skipped' } as Awaited<ReturnType<typeof import('./post.js').postGenerate>>;
+  const done: StepResult = { git: 'skipped', install: 'skipped' };
   const s = p.spinner(opts);
   s.start(`Writing ${tree.size} files`);
   try {
-    await commitTree(plan.dir, tree);
+    await commitTree(project.dir, tree);
   } catch (err) {
     s.error('Writing failed');
     throw err;
@@ -145,7 +146,7 @@ export async function writeInteractive(plan: Plan, tree: RenderedTree, conflicts
         title: 'git init + first commit',
         enabled: f.git,
         task: async () => {
-          const [st, msg] = await gitStep(plan, io.env);
+          const [st, msg] = await gitStep(project, io.env);
           done.git = st;
           return msg;
         },
@@ -154,7 +155,7 @@ export async function writeInteractive(plan: Plan, tree: RenderedTree, conflicts
         title: 'uv sync',
         enabled: f.install,
         task: async () => {
-          const [st, msg] = await installStep(plan, io.env);
+          const [st, msg] = await installStep(project, io.env);
           done.install = st;
           return msg;
         },
@@ -162,10 +163,15 @@ export async function writeInteractive(plan: Plan, tree: RenderedTree, conflicts
     ],
     opts,
   );
-  const shown = plan.dir.startsWith(io.cwd + '/') ? plan.dir.slice(io.cwd.length + 1) : plan.dir;
-  p.note(nextSteps(plan, shown, done).split('\n').slice(1).map((l) => l.trim()).join('\n'), 'Next steps', opts);
-  p.outro(`${plan.answers.name} is ready`, opts);
+  p.note(
+    nextSteps(project, displayDir(io.cwd, project.dir), done)
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .join('\n'),
+    'Next steps',
+    opts,
+  );
+  p.outro(`${project.answers.name} is ready`, opts);
   return 0;
 }
-
-export { UsageError };

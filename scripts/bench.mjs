@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, log, loadAverage, machineInfo } from './bench/lib.mjs';
+import { loadAverage, log, machineInfo, ROOT } from './bench/lib.mjs';
 import { writeReports } from './bench/report.mjs';
 
 const GROUPS = ['generator', 'image', 'service'];
@@ -37,7 +37,12 @@ function parseArgs(argv) {
     else if (a.startsWith('--out')) opts.out = val();
     else if (a === '-h' || a === '--help') {
       const src = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n');
-      process.stdout.write(src.slice(1, 15).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(
+        `${src
+          .slice(1, 15)
+          .map((l) => l.replace(/^\/\/ ?/, ''))
+          .join('\n')}\n`,
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
@@ -95,7 +100,7 @@ async function main() {
       results.groups[g] = { ...meta, seconds: Math.round((Date.now() - t0) / 1000), error: String(e.message || e) };
     }
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
-    fs.writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
+    fs.writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
   }
   results.lastRun = {
     date,
@@ -104,7 +109,7 @@ async function main() {
     seconds: Math.round((Date.now() - started) / 1000),
     command: `npm run bench${opts.only.length ? ` -- --only ${groups.join(',')}` : ''}${opts.quick ? (opts.only.length ? ' --quick' : ' -- --quick') : ''}`,
   };
-  fs.writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
   writeReports(results, { outFile });
   if (!opts.keep) fs.rmSync(work, { recursive: true, force: true });
   else log(`kept ${work}`);

@@ -1,13 +1,15 @@
 // Build the published bundle into dist/ (npm run build; also run by the tests):
 //
-//   dist/cli.js           entry (generators/cli.ts): argument parsing, options, --help, --version
+//   dist/cli.js           entry (generators/cli.ts, create.ts): argument parsing, options, --help, --version
 //   dist/<name>-<hash>.js ESM chunks, one per lazily imported path: rendering, writing
 //                         (yeoman-generator + mem-fs), the interactive UI (clack),
 //                         post-generation steps (execa), check/update. A path loads
 //                         only the chunks it imports, so --version never evaluates
 //                         yeoman or clack.
-//   dist/templates.cjs    the template pack: every ejs template of templates/
-//                         precompiled (generators/app/pack.ts, pack-build.ts)
+//
+// Templates are compiled at run time from templates/: a precompiled pack of them
+// was measured to save nothing measurable on generation (scripts/bench/generator.mjs,
+// 491.5 ms with it, 487.3 ms without, median of 10), so there is none.
 //
 // Everything the CLI uses is bundled: the published package has no runtime
 // dependencies.
@@ -18,10 +20,11 @@
 // Chunk names are content hashes; chunks of older builds are removed once they
 // are a minute old (a CLI started from an older cli.js may still import them),
 // or at once when packing (prepack).
-import { build } from 'esbuild';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -76,38 +79,15 @@ const result = await build({
   logLevel: 'warning',
 });
 
-// The template pack, compiled by the same code the tests check it with.
-const packBuilder = await build({
-  absWorkingDir: root,
-  entryPoints: ['generators/app/pack-build.ts'],
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  packages: 'external',
-  write: false,
-  logLevel: 'warning',
-});
-const builderFile = join(dist, `.pack-build.${process.pid}.mjs`);
-mkdirSync(dist, { recursive: true });
-writeFileSync(builderFile, packBuilder.outputFiles[0].contents);
-let packSource;
-try {
-  const { buildPackSource } = await import(pathToFileURL(builderFile).href);
-  packSource = buildPackSource(join(root, 'templates')).source;
-} finally {
-  rmSync(builderFile, { force: true });
-}
-writeAtomic(join(dist, 'templates.cjs'), packSource);
-
 const entry = join(dist, 'cli.js');
 const outputs = result.outputFiles.sort((a, b) => (a.path === entry) - (b.path === entry));
 for (const file of outputs) writeAtomic(file.path, file.contents);
 
-const keep = new Set([...outputs.map((f) => f.path), join(dist, 'templates.cjs')]);
+const keep = new Set(outputs.map((f) => f.path));
 const packing = process.env.npm_lifecycle_event === 'prepack' || process.argv.includes('--clean');
 for (const name of readdirSync(dist)) {
   const path = join(dist, name);
-  if (keep.has(path) || name.endsWith('.tmp') || name.startsWith('.pack-build.')) continue;
+  if (keep.has(path) || name.endsWith('.tmp')) continue;
   try {
     if (packing || Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true, recursive: true });
   } catch {
@@ -121,5 +101,4 @@ if (process.argv.includes('--analyze')) {
 }
 if (process.argv.includes('--verbose')) {
   for (const f of outputs) console.log(relative(root, f.path), f.contents.length);
-  console.log('dist/templates.cjs', Buffer.byteLength(packSource));
 }

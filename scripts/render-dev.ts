@@ -4,7 +4,7 @@
  *   npx tsx scripts/render-dev.ts OUT_DIR name=my-agent store=redis framework=fastapi
  * The real entry point is the CLI (generators/cli.ts).
  */
-import { mkdirSync, writeFileSync, chmodSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Answers } from '../generators/app/answers.js';

@@ -4,22 +4,16 @@
  * regenerate the project exactly, plus `ownedPaths` (globs the team owns,
  * skipped by the drift check). Its JSON Schema is derived from OPTIONS.
  */
+
+import { UsageError } from '../errors.js';
+import { isVersion } from '../version.js';
 import type { Answers } from './answers.js';
-import {
-  OPTION_KEYS,
-  OPTIONS,
-  UsageError,
-  answersFromObject,
-  optionSpec,
-  printable,
-  type PartialAnswers,
-} from './options.js';
+import { answersFromObject, OPTION_KEYS, OPTIONS, optionSpec, type PartialAnswers, printable } from './options.js';
 import { PYTHON_KEYWORDS, RESERVED_PACKAGES } from './reserved.js';
 
 export const ANSWERS_FILE = '.agent-service.json';
 
-export const schemaUrl = (version: string): string =>
-  `https://unpkg.com/create-agent-service@${version}/schema/agent-service.schema.json`;
+export const schemaUrl = (version: string): string => `https://unpkg.com/create-agent-service@${version}/schema/agent-service.schema.json`;
 
 export interface AnswersFile {
   generatorVersion: string;
@@ -42,6 +36,7 @@ export function serializeAnswersFile(f: AnswersFile): string {
 
 export function validateOwnedPath(p: unknown, where: string): string {
   if (typeof p !== 'string' || p === '') throw new UsageError(`${where}: expected a non-empty glob string`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (p.startsWith('/') || p.split('/').includes('..') || /[\u0000-\u001f]/.test(p))
     throw new UsageError(`${where}: "${printable(p)}" must be a relative glob inside the project (no leading /, no ..)`);
   return p;
@@ -81,7 +76,7 @@ export function parseAnswersText(text: string, where: string, complete: boolean)
       throw new UsageError(`${where}: unknown key "${printable(k)}" (valid keys: $schema, generatorVersion, answers, ownedPaths)`);
   const out: ParsedFile = { answers: {} };
   if (obj.generatorVersion !== undefined) {
-    if (typeof obj.generatorVersion !== 'string' || !/^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/.test(obj.generatorVersion))
+    if (typeof obj.generatorVersion !== 'string' || !isVersion(obj.generatorVersion))
       throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0"`);
     out.generatorVersion = obj.generatorVersion;
   } else if (complete) throw new UsageError(`${where}: key "generatorVersion" is missing`);

@@ -3,14 +3,13 @@
  * The same function serves create, --dry-run, check, update and the snapshot tests.
  * Conventions: templates/README.md.
  */
-import { readFileSync, readdirSync, statSync, existsSync, type Stats } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import ejs from 'ejs';
 import { type Answers, pythonPackage } from './answers.js';
+import { ANSWERS_FILE, serializeAnswersFile } from './answers-file.js';
 import { layersFor, lockProfile } from './layers.js';
 import { q } from './quote.js';
-import { ANSWERS_FILE, serializeAnswersFile } from './answers-file.js';
-import { includeKey, packIsFresh, type LoadedPack } from './pack.js';
 
 export interface RenderedFile {
   content: Buffer;
@@ -29,11 +28,10 @@ interface Source {
   /** path inside the layer, posix */
   rel: string;
   abs: string;
-  /** `${layer}/${rel}`: the template's key in the pack */
-  key: string;
   stat: Stats;
 }
 
+/** Every regular file below `dir`: posix paths relative to it, sorted. */
 function listFiles(dir: string, prefix = ''): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -45,7 +43,7 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 /** Map a template path to its output path. */
-export function outputPath(rel: string, pkg: string): string {
+function outputPath(rel: string, pkg: string): string {
   const segments = rel.split('/').map((seg) => {
     let s = seg === '__pkg__' ? pkg : seg;
     if (s.startsWith('dot-')) s = `.${s.slice(4)}`;
@@ -60,29 +58,9 @@ export interface RenderOptions {
   generatorVersion: string;
   /** Recorded in the answers file (globs the team owns, skipped by `check`). Default []. */
   ownedPaths?: string[];
-  /**
-   * Precompiled templates (dist/templates.cjs, see pack.ts). Used only when it
-   * matches templatesDir exactly; otherwise the live templates are compiled.
-   */
-  pack?: LoadedPack;
 }
 
 const EJS_OPTIONS = { async: false, strict: false, rmWhitespace: false } as const;
-const BOM = /^\uFEFF/;
-
-/** ejs's include data: a null-prototype shallow copy of the includer's data, then includeData. */
-function includeData(data: object, extra: object | undefined): object {
-  const copy = (to: Record<string, unknown>, from: object): void => {
-    for (const p in from) {
-      if (!Object.prototype.hasOwnProperty.call(from, p) || p === '__proto__' || p === 'constructor') continue;
-      to[p] = (from as Record<string, unknown>)[p];
-    }
-  };
-  const d = Object.create(null) as Record<string, unknown>;
-  copy(d, data);
-  if (extra) copy(d, extra);
-  return d;
-}
 
 /** Render every file of every active layer. Throws RenderError; writes nothing. */
 export function render(answers: Answers, opts: RenderOptions): RenderedTree {
@@ -97,7 +75,7 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     if (!existsSync(dir)) throw new RenderError(`template layer "${layer}" is missing (${layer} is not implemented yet)`);
     for (const rel of listFiles(dir)) {
       const abs = join(dir, rel);
-      const src = { layer, rel, abs, key: `${layer}/${rel}`, stat: statSync(abs) };
+      const src = { layer, rel, abs, stat: statSync(abs) };
       if (rel.startsWith('_slots/')) {
         const slotName = posix.basename(rel).replace(/\.ejs$/, '');
         if (!slotSources.has(slotName)) slotSources.set(slotName, []);
@@ -116,36 +94,7 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     q,
   };
 
-  const all = [...sources, ...[...slotSources.values()].flat()];
-  const pack =
-    opts.pack && packIsFresh(opts.pack, templatesDir, layers, new Map(all.map((s) => [s.key, s.stat]))) ? opts.pack.pack : undefined;
-
-  // ejs's include(), for a precompiled template: the same lookup (relative to the
-  // including file, `.ejs` added when there is no extension) and the same data.
-  const packInclude =
-    (from: string, data: object) =>
-    (name: string, extra?: object): string => {
-      const d = includeData(data, extra);
-      const key = includeKey(from, name);
-      const fn = key === undefined ? undefined : pack!.inc[key];
-      if (fn && key !== undefined) return fn(d, undefined, packInclude(key, d), undefined);
-      // not precompiled (a computed name): what ejs itself does
-      const abs = /^[A-Za-z]+:\\|^\//.test(name)
-        ? ejs.resolveInclude(name.replace(/^\/*/, ''), '/', true)
-        : ejs.resolveInclude(name, join(templatesDir, from));
-      if (!existsSync(abs)) throw new Error(`Could not find the include file "${ejs.escapeXML(name)}"`);
-      return ejs.render(readFileSync(abs, 'utf8').replace(BOM, ''), d, { ...EJS_OPTIONS, filename: abs });
-    };
-
   const renderText = (src: Source): string => {
-    const fn = pack?.top[src.key];
-    if (fn && src.rel.endsWith('.ejs')) {
-      try {
-        return fn(context, undefined, packInclude(src.key, context), undefined);
-      } catch (err) {
-        throw new RenderError(`template ${src.layer}/${src.rel} failed to render: ${(err as Error).message.split('\n').pop()}`);
-      }
-    }
     const text = readFileSync(src.abs, 'utf8');
     if (!src.rel.endsWith('.ejs')) return text;
     try {
@@ -162,7 +111,14 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
   };
   context.slot = (slotName: string): string => fragments(slotName).join('');
   context.slotLines = (slotName: string): string[] =>
-    [...new Set(fragments(slotName).flatMap((f) => f.split('\n')).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')))].sort();
+    [
+      ...new Set(
+        fragments(slotName)
+          .flatMap((f) => f.split('\n'))
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('#')),
+      ),
+    ].sort();
   context.lockFor = (): string => {
     const lockPath = join(templatesDir, 'locks', `${lockProfile(answers)}.uv.lock`);
     if (!existsSync(lockPath)) throw new RenderError(`no lock file for dependency profile ${lockProfile(answers)}; run npm run locks`);
@@ -193,4 +149,19 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     mode: 0o644,
   });
   return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Every path some layer could emit for service `name`, whatever the other answers
+ * (templates/README.md naming rules): check reports a project file at one of them
+ * that these answers do not emit as "added".
+ */
+export function everyLayerPath(templatesDir: string, name: string): Set<string> {
+  const pkg = pythonPackage(name);
+  const out = new Set<string>();
+  for (const e of readdirSync(templatesDir, { withFileTypes: true })) {
+    if (!e.isDirectory() || e.name === 'locks' || e.name.startsWith('_') || e.name.startsWith('.')) continue;
+    for (const rel of listFiles(join(templatesDir, e.name))) if (!rel.startsWith('_')) out.add(outputPath(rel, pkg));
+  }
+  return out;
 }

@@ -2,11 +2,8 @@
  * Names a service may not take, because its Python package (name with '-' -> '_')
  * would be a keyword or would shadow a module the generated service imports.
  */
-export const PYTHON_KEYWORDS: readonly string[] = [
-  'and', 'as', 'assert', 'async', 'await', 'break', 'case', 'class', 'continue', 'def', 'del', 'elif', 'else',
-  'except', 'false', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'match', 'none',
-  'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'true', 'try', 'type', 'while', 'with', 'yield',
-];
+export const PYTHON_KEYWORDS: readonly string[] = `and as assert async await break case class continue def del elif else except false finally for from global if
+import in is lambda match none nonlocal not or pass raise return true try type while with yield`.split(/\s+/);
 
 /** Python's sys.stdlib_module_names (3.11-3.13), lowercase identifiers only. */
 const STDLIB = `abc aifc antigravity argparse array ast asynchat asyncio asyncore atexit audioop base64 bdb binascii

@@ -7,16 +7,15 @@
  * The generator is hosted by a minimal environment (cwd, sharedFs, adapter) and
  * its `writing` phase is driven directly.
  */
-import { resolve } from 'node:path';
+
 import type { Stats } from 'node:fs';
+import { resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import Generator from 'yeoman-generator';
 import { create as createMemFs } from 'mem-fs';
 import { createCommitTransform } from 'mem-fs-editor/transform';
+import Generator from 'yeoman-generator';
 import type { RenderedTree } from './render.js';
-
-export { planWrite, type FileStatus } from './plan.js';
 
 interface MinimalEnv {
   cwd: string;

@@ -8,7 +8,7 @@ import { unavailable } from './_unavailable.mjs';
 
 export function readPackageUpSync(options = {}) {
   if (options.normalize !== false) return unavailable('read-package-up (normalize: true)')();
-  const start = options.cwd instanceof URL ? fileURLToPath(options.cwd) : options.cwd ?? process.cwd();
+  const start = options.cwd instanceof URL ? fileURLToPath(options.cwd) : (options.cwd ?? process.cwd());
   for (let dir = resolve(start); ; dir = dirname(dir)) {
     const path = join(dir, 'package.json');
     let text;

@@ -6,13 +6,14 @@
  * answers object, ownedPaths globs); the answers themselves are validated by the
  * generator version that renders them (see render-command.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, type Stats, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ANSWERS_FILE, parseJsonObject, validateOwnedPath } from '../app/answers-file.js';
-import { UsageError, printable } from '../app/options.js';
-import { globToRegExp, GlobError } from './glob.js';
-
-export { ANSWERS_FILE };
+import { printable } from '../app/options.js';
+import { UsageError } from '../errors.js';
+import { displayDir } from '../io.js';
+import { isVersion } from '../version.js';
+import { compileGlob, GlobError } from './glob.js';
 
 export interface AnswersDoc {
   /** the raw JSON object, as read (kept to round-trip unknown future keys) */
@@ -24,13 +25,12 @@ export interface AnswersDoc {
   where: string;
 }
 
-const VERSION_RE = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/;
-
 export function parseAnswersDoc(text: string, where: string): AnswersDoc {
   const raw = parseJsonObject(text, where);
   const v = raw.generatorVersion;
   if (v === undefined) throw new UsageError(`${where}: key "generatorVersion" is missing`);
-  if (typeof v !== 'string' || !VERSION_RE.test(v)) throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0", got ${printable(JSON.stringify(v) ?? String(v))}`);
+  if (typeof v !== 'string' || !isVersion(v))
+    throw new UsageError(`${where}: key "generatorVersion": expected a version such as "0.1.0", got ${printable(JSON.stringify(v) ?? String(v))}`);
   const answers = raw.answers;
   if (answers === undefined) throw new UsageError(`${where}: key "answers" is missing`);
   if (answers === null || typeof answers !== 'object' || Array.isArray(answers)) throw new UsageError(`${where}: key "answers": expected an object`);
@@ -41,7 +41,7 @@ export function parseAnswersDoc(text: string, where: string): AnswersDoc {
       const key = `${where}: key "ownedPaths[${i}]"`;
       const glob = validateOwnedPath(p, key);
       try {
-        globToRegExp(glob);
+        compileGlob(glob);
       } catch (err) {
         if (err instanceof GlobError) throw new UsageError(`${key}: ${err.message}`);
         throw err;
@@ -52,9 +52,17 @@ export function parseAnswersDoc(text: string, where: string): AnswersDoc {
   return { raw, generatorVersion: v, answers: answers as Record<string, unknown>, ownedPaths, where };
 }
 
+/** check's and update's [DIR] argument (default .): the project, as shown to the user, and its answers file. */
+export function readProjectArg(command: string, positionals: string[], cwd: string): { dir: string; shown: string; doc: AnswersDoc } {
+  if (positionals.length > 1) throw new UsageError(`${command}: unexpected argument "${printable(positionals[1]!)}": give one DIR`);
+  const dir = resolve(cwd, positionals[0] ?? '.');
+  const shown = displayDir(cwd, dir);
+  return { dir, shown, doc: readAnswersDoc(dir, shown) };
+}
+
 /** DIR/.agent-service.json, or a one-line UsageError naming the file and the problem. */
-export function readAnswersDoc(dir: string, shownDir: string): AnswersDoc {
-  let st;
+function readAnswersDoc(dir: string, shownDir: string): AnswersDoc {
+  let st: Stats;
   try {
     st = statSync(dir);
   } catch {

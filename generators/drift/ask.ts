@@ -5,10 +5,9 @@
  * Imported lazily: only `update` on a TTY without --yes gets here.
  */
 import * as p from '@clack/prompts';
-import { UsageError, checkValue, defaultFor, optionSpec, type OptionKey, type PartialAnswers } from '../app/options.js';
-
+import { checkValue, defaultFor, type OptionKey, optionSpec, type PartialAnswers } from '../app/options.js';
 import { askOption } from '../ask-option.js';
-import { UpdateCancelled } from './update.js';
+import { Cancelled, UsageError } from '../errors.js';
 
 export async function askNewOptions(
   keys: readonly OptionKey[],
@@ -38,7 +37,7 @@ export async function askNewOptions(
       },
       onCancel: () => {
         p.cancel('cancelled');
-        throw new UpdateCancelled('cancelled');
+        throw new Cancelled(true);
       },
       io: opts,
     });

@@ -11,16 +11,17 @@
  * module in a project whose answers say memory). Any other file (your code, .git,
  * .venv, node_modules, caches) is never looked at.
  */
-import { parseArgs } from 'node:util';
-import { relative, resolve } from 'node:path';
-import { UsageError, printable } from '../app/options.js';
+import { resolve } from 'node:path';
+import { ANSWERS_FILE } from '../app/answers-file.js';
 import type { RenderedTree } from '../app/render.js';
-import { VERSION } from '../paths.js';
-import { ANSWERS_FILE, readAnswersDoc } from './answers.js';
-import { resolveGenerator } from './generator.js';
+import { parseCommandArgs } from '../args.js';
+import type { Io } from '../io.js';
+import { VERSION } from '../version.js';
+import { readProjectArg } from './answers.js';
 import { matchingGlob } from './glob.js';
 import { fileDiff } from './textdiff.js';
-import { MODES_MATTER, execBit, readProjectFile, sameFile, type DiskFile } from './tree.js';
+import { type DiskFile, execBit, MODES_MATTER, readProjectFile, sameFile } from './tree.js';
+import { resolveVersion } from './versions.js';
 
 export type DriftStatus = 'modified' | 'removed' | 'added';
 
@@ -41,7 +42,7 @@ export interface DriftReport {
 }
 
 /** Compare `expected` (generator output) with the project in `dir`. */
-export function computeDrift(dir: string, expected: RenderedTree, ownedPaths: readonly string[], otherPaths: readonly string[] = []): DriftReport {
+function computeDrift(dir: string, expected: RenderedTree, ownedPaths: readonly string[], otherPaths: readonly string[] = []): DriftReport {
   const drift: Drift[] = [];
   const owned: string[] = [];
   let compared = 0;
@@ -81,48 +82,29 @@ export function computeDrift(dir: string, expected: RenderedTree, ownedPaths: re
   return { drift, compared, owned };
 }
 
-export interface CheckIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-}
+export type CheckIo = Pick<Io, 'stdout' | 'stderr' | 'cwd' | 'env'>;
 
-export function shownPath(cwd: string, abs: string): string {
-  const rel = relative(cwd, abs);
-  return rel === '' ? '.' : rel.startsWith('..') ? abs : rel;
-}
+const CHECK_OPTIONS = { json: { type: 'boolean' }, generator: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } as const;
 
 export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { json: { type: 'boolean' }, generator: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError(`check: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, CHECK_OPTIONS, true, 'check');
   if (values.help) {
     io.stdout.write(CHECK_HELP);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`check: unexpected argument "${printable(positionals[1]!)}": give one DIR`);
-  const dir = resolve(io.cwd, positionals[0] ?? '.');
-  const shown = shownPath(io.cwd, dir);
-  const doc = readAnswersDoc(dir, shown);
+  const { dir, shown, doc } = readProjectArg('check', positionals, io.cwd);
   const log = (line: string) => io.stderr.write(`${line}\n`);
-  const gen = resolveGenerator(doc.generatorVersion, {
+  const gen = resolveVersion(doc.generatorVersion, {
     generatorPaths: (values.generator ?? []).map((p) => resolve(io.cwd, p)),
     env: io.env,
     log,
     retry: `check ${shown}`,
     suggestDirect: true,
   });
-  if (!gen.running) log(`${doc.where} records create-agent-service ${doc.generatorVersion}; this is ${VERSION}: comparing with ${doc.generatorVersion}'s output (${gen.where})`);
+  if (!gen.running)
+    log(
+      `${doc.where} records create-agent-service ${doc.generatorVersion}; this is ${VERSION}: comparing with ${doc.generatorVersion}'s output (${gen.where})`,
+    );
   const rendered = gen.render(doc, false);
   const report = computeDrift(dir, rendered.files, doc.ownedPaths, rendered.otherPaths);
   const { drift } = report;
@@ -160,7 +142,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   return 1;
 }
 
-export const CHECK_HELP = `Usage: create-agent-service check [DIR] [--json] [--generator PATH]
+const CHECK_HELP = `Usage: create-agent-service check [DIR] [--json] [--generator PATH]
 
 Regenerate DIR (default .) in memory from DIR/${ANSWERS_FILE} with the generator
 version recorded there and compare. Exit 0: identical; 1: drift (a git-style diff

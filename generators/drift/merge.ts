@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../app/options.js';
+import { UsageError } from '../errors.js';
 
 export interface MergeResult {
   content: Buffer;
@@ -27,11 +27,10 @@ export function mergeFile(ours: Buffer, base: Buffer, theirs: Buffer, labels: Me
     writeFileSync(files[0]!, ours);
     writeFileSync(files[1]!, base);
     writeFileSync(files[2]!, theirs);
-    const res = spawnSync(
-      'git',
-      ['merge-file', '-p', '--diff3', '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, ...files],
-      { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const res = spawnSync('git', ['merge-file', '-p', '--diff3', '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, ...files], {
+      maxBuffer: 1 << 30,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (res.error) throw new UsageError(`update needs git for 3-way merges (git merge-file): ${res.error.message}`);
     // exit status: the number of conflicts (capped at 127), or 255 on error
     if (res.status === null || res.status > 127) throw new UsageError(`git merge-file failed: ${res.stderr.toString().trim()}`);

@@ -20,26 +20,17 @@
  * Exit 0 with JSON, 2 with a one-line error on stderr.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { parseAnswersText } from '../app/answers-file.js';
-import {
-  OPTION_KEYS,
-  UsageError,
-  answersFromObject,
-  isOptionKey,
-  resolveAnswers,
-  type PartialAnswers,
-  type ResolvedAnswers,
-} from '../app/options.js';
-import { outputPath, render, type RenderedTree } from '../app/render.js';
-import { pythonPackage } from '../app/answers.js';
-import { PACKAGE_ROOT, TEMPLATES_DIR, USE_TEMPLATE_PACK, VERSION } from '../paths.js';
-import { loadPack } from '../app/pack.js';
-import { parseAnswersDoc, type AnswersDoc } from './answers.js';
+import { answersFromObject, isOptionKey, OPTION_KEYS, type PartialAnswers, type ResolvedAnswers, resolveAnswers } from '../app/options.js';
+import { everyLayerPath, type RenderedTree, render } from '../app/render.js';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { TEMPLATES_DIR } from '../paths.js';
+import { VERSION } from '../version.js';
+import { type AnswersDoc, parseAnswersDoc } from './answers.js';
 
-export const PROTOCOL = 1;
+const PROTOCOL = 1;
 
 export interface RenderResult {
   generatorVersion: string;
@@ -55,35 +46,11 @@ export interface RenderResult {
   otherPaths: string[];
 }
 
-function listFiles(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...listFiles(join(dir, e.name), rel));
-    else if (e.isFile()) out.push(rel);
-  }
-  return out;
-}
-
-/** Every path some layer could emit for service `name` (templates/README.md naming rules). */
-export function allLayerPaths(templatesDir: string, name: string): Set<string> {
-  const pkg = pythonPackage(name);
-  const out = new Set<string>();
-  for (const e of readdirSync(templatesDir, { withFileTypes: true })) {
-    if (!e.isDirectory() || e.name === 'locks' || e.name.startsWith('_') || e.name.startsWith('.')) continue;
-    for (const rel of listFiles(join(templatesDir, e.name))) if (!rel.startsWith('_')) out.add(outputPath(rel, pkg));
-  }
-  return out;
-}
-
 /**
  * Complete `doc`'s answers for this version: drop unknown keys, fill missing ones
  * with their defaults (after `given`, e.g. answers just asked interactively).
  */
-export function migrateAnswers(
-  doc: AnswersDoc,
-  given: PartialAnswers = {},
-): { answers: ResolvedAnswers; defaulted: string[]; dropped: string[] } {
+function migrateAnswers(doc: AnswersDoc, given: PartialAnswers = {}): { answers: ResolvedAnswers; defaulted: string[]; dropped: string[] } {
   const kept: Record<string, unknown> = {};
   const dropped: string[] = [];
   for (const [k, v] of Object.entries(doc.answers)) {
@@ -110,13 +77,12 @@ export function renderDoc(doc: AnswersDoc, migrate: boolean, given: PartialAnswe
     const parsed = parseAnswersText(JSON.stringify(doc.raw), doc.where, true);
     answers = resolveAnswers([{ values: parsed.answers, origin: (k) => `${doc.where}: key "answers.${k}"` }]);
   }
-  const pack = USE_TEMPLATE_PACK ? loadPack(PACKAGE_ROOT) : undefined;
-  const files = render(answers, { templatesDir: TEMPLATES_DIR, generatorVersion: VERSION, ownedPaths: doc.ownedPaths, pack });
-  const otherPaths = [...allLayerPaths(TEMPLATES_DIR, answers.name)].filter((p) => !files.has(p)).sort();
+  const files = render(answers, { templatesDir: TEMPLATES_DIR, generatorVersion: VERSION, ownedPaths: doc.ownedPaths });
+  const otherPaths = [...everyLayerPath(TEMPLATES_DIR, answers.name)].filter((p) => !files.has(p)).sort();
   return { generatorVersion: VERSION, answers: { ...answers }, defaulted, dropped, files, otherPaths };
 }
 
-export function toJson(r: RenderResult): string {
+function toJson(r: RenderResult): string {
   const files = [...r.files].map(([path, f]) => ({
     path,
     mode: f.mode,
@@ -128,12 +94,7 @@ export function toJson(r: RenderResult): string {
 
 /** `__render` entry point: argv after "__render"; returns the exit code. Throws UsageError. */
 export async function run(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { answers: { type: 'string' }, migrate: { type: 'boolean' } }, strict: true }));
-  } catch (err) {
-    throw new UsageError(`__render: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const { values } = parseCommandArgs(argv, { answers: { type: 'string' }, migrate: { type: 'boolean' } }, false, '__render');
   if (typeof values.answers !== 'string') throw new UsageError('__render: --answers FILE is required');
   let text: string;
   try {

@@ -3,19 +3,7 @@
 // s3rius's fastapi_template, each installed from its registry into a temp dir.
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  ROOT,
-  countFiles,
-  countNpmPackages,
-  dirBytes,
-  log,
-  median,
-  round,
-  run,
-  uvPath,
-  pythonPath,
-  tail,
-} from './lib.mjs';
+import { countFiles, countNpmPackages, dirBytes, log, median, pythonPath, ROOT, round, run, tail, uvPath } from './lib.mjs';
 
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--loglevel=error', '--no-update-notifier'];
 
@@ -256,8 +244,7 @@ export async function generatorGroup({ work, quick }) {
       promptDisplay: 'fastapi_template',
       outName: 'fat_app',
       genCmd: [bin, '--name', 'fat_app', '--quiet', '--api-type', 'rest', '--db', 'none', '--ci', 'github', '--prometheus', '--routers'],
-      genDisplay:
-        'fastapi_template --name fat_app --quiet --api-type rest --db none --ci github --prometheus --routers',
+      genDisplay: 'fastapi_template --name fat_app --quiet --api-type rest --db none --ci github --prometheus --routers',
       preset:
         'REST, no database, GitHub CI, Prometheus, example routers; its post-generation hook (git init, uv sync, pre-commit, commit) cut short by a failing `git` stub on PATH',
     });

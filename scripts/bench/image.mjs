@@ -4,7 +4,7 @@
 // time, rebuild time after a one-line code change.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, log, median, round, run, tail } from './lib.mjs';
+import { log, median, ROOT, round, run, tail } from './lib.mjs';
 
 const ENGINE = process.env.ENGINE || 'podman';
 const PYTHON_IMAGE = process.env.PYTHON_IMAGE || 'localhost/python-base:bookworm';
@@ -33,9 +33,7 @@ async function layersOverBase(ref, baseRef) {
   const added = img.slice(0, img.length - base.length);
   return {
     bytes: added.reduce((s, h) => s + (h.size || 0), 0),
-    layers: added
-      .filter((h) => (h.size || 0) > 0)
-      .map((h) => ({ bytes: h.size, createdBy: String(h.CreatedBy).replace(/\s+/g, ' ').slice(0, 120) })),
+    layers: added.filter((h) => (h.size || 0) > 0).map((h) => ({ bytes: h.size, createdBy: String(h.CreatedBy).replace(/\s+/g, ' ').slice(0, 120) })),
   };
 }
 
@@ -43,9 +41,7 @@ async function layersOverBase(ref, baseRef) {
 function parseSteps(out) {
   const steps = [];
   const re = /^(?:\[\d+\/\d+\] )?STEP (\d+)\/(\d+): (.*)$/gm;
-  let m;
-  const marks = [];
-  while ((m = re.exec(out))) marks.push({ index: m.index, end: re.lastIndex, text: m[3] });
+  const marks = [...out.matchAll(re)].map((m) => ({ index: m.index, end: m.index + m[0].length, text: m[3] }));
   for (let i = 0; i < marks.length; i++) {
     const body = out.slice(marks[i].end, marks[i + 1]?.index ?? out.length);
     steps.push({ text: marks[i].text, cached: /Using cache/.test(body) });
@@ -56,7 +52,16 @@ function parseSteps(out) {
 async function build({ ref, context, dockerfile, extraArgs = [], noCache, logFile, tmpdir }) {
   // podman writes OCI images by default, which drop HEALTHCHECK: Docker's format, as the pipeline does.
   const format = ENGINE === 'podman' ? ['--format', 'docker'] : [];
-  const args = ['build', ...format, ...(noCache ? ['--no-cache'] : []), '--build-arg', `PYTHON_IMAGE=${PYTHON_IMAGE}`, '--build-arg', `UV_IMAGE=${UV_IMAGE}`, ...extraArgs];
+  const args = [
+    'build',
+    ...format,
+    ...(noCache ? ['--no-cache'] : []),
+    '--build-arg',
+    `PYTHON_IMAGE=${PYTHON_IMAGE}`,
+    '--build-arg',
+    `UV_IMAGE=${UV_IMAGE}`,
+    ...extraArgs,
+  ];
   if (dockerfile) args.push('-f', dockerfile);
   args.push('-t', ref, context);
   // TMPDIR: where buildah keeps RUN --mount=type=cache directories (buildah-cache/).
@@ -71,8 +76,7 @@ export async function imageGroup({ work, quick }) {
   const w = path.join(work, 'image');
   fs.mkdirSync(w, { recursive: true });
   for (const ref of [PYTHON_IMAGE, UV_IMAGE]) {
-    if (!(await imageExists(ref)))
-      throw new Error(`base image ${ref} missing: run scripts/podman-setup.sh and scripts/make-base-images.sh (as root)`);
+    if (!(await imageExists(ref))) throw new Error(`base image ${ref} missing: run scripts/podman-setup.sh and scripts/make-base-images.sh (as root)`);
   }
   await run('node', ['scripts/build.mjs'], { cwd: ROOT });
   const result = {
@@ -93,7 +97,8 @@ export async function imageGroup({ work, quick }) {
       dockerfile: null,
       extraArgs: [],
       depStep: (s) => /--no-install-project/.test(s),
-      describe: "the generated Dockerfile (uv mounted from the uv image's stage, never in the image; dependency layer, then the project's metadata, then the code; cache mounts; non-root)",
+      describe:
+        "the generated Dockerfile (uv mounted from the uv image's stage, never in the image; dependency layer, then the project's metadata, then the code; cache mounts; non-root)",
     },
     {
       id: 'naive',
@@ -145,7 +150,7 @@ export async function imageGroup({ work, quick }) {
       dependencyLayerCachedOnRebuild: dep ? dep.cached : null,
       rebuildSteps: { total: warm.steps.length, cached: warm.steps.filter((s) => s.cached).length },
       commands: {
-        cold: `TMPDIR=$(mktemp -d) ${ENGINE} build --format docker --no-cache --build-arg PYTHON_IMAGE=${PYTHON_IMAGE} --build-arg UV_IMAGE=${UV_IMAGE}${v.extraArgs.length ? ' ' + v.extraArgs.join(' ') : ''}${v.dockerfile ? ' -f scripts/bench/naive.Dockerfile' : ''} -t IMG ${NAME}`,
+        cold: `TMPDIR=$(mktemp -d) ${ENGINE} build --format docker --no-cache --build-arg PYTHON_IMAGE=${PYTHON_IMAGE} --build-arg UV_IMAGE=${UV_IMAGE}${v.extraArgs.length ? ` ${v.extraArgs.join(' ')}` : ''}${v.dockerfile ? ' -f scripts/bench/naive.Dockerfile' : ''} -t IMG ${NAME}`,
         warm: `echo '# bench: a one-line code change' >> ${NAME}/src/${PKG}/__init__.py && ${ENGINE} build (same TMPDIR and arguments, without --no-cache)`,
         size: `${ENGINE} image inspect --format '{{.Size}}' IMG; ${ENGINE} history IMG (layers above ${PYTHON_IMAGE})`,
       },
@@ -163,7 +168,7 @@ export async function imageGroup({ work, quick }) {
   result.notes.push(
     'Sizes are podman\'s (bytes of the uncompressed layers); "over base" is the sum of the layers above the base image.',
     '"Cold" is `--no-cache` with empty cache mounts: each cold build runs podman with a fresh TMPDIR, where buildah keeps the `RUN --mount=type=cache` directories, so the generated Dockerfile downloads every wheel like the naive one (nothing shared with other builds on this machine). The rebuild keeps the layer cache and the cache mounts the last cold build left. Cold builds: median of 2 (1 with --quick); rebuilds: median of 3 (1), each after a new one-line change to src/<pkg>/__init__.py.',
-    'What a rebuild after a code change still does with the generated Dockerfile: podman re-runs only the steps after the changed `COPY src` (that copy and the byte-compilation of src/); every setting, the dependency layer and the project\'s metadata layer (an editable install from a placeholder package, keyed by pyproject.toml and uv.lock) come from the cache, and no virtual environment is copied between stages. With the naive one, `COPY . .` invalidates the dependency install: pip installs uv and uv downloads every wheel again.',
+    "What a rebuild after a code change still does with the generated Dockerfile: podman re-runs only the steps after the changed `COPY src` (that copy and the byte-compilation of src/); every setting, the dependency layer and the project's metadata layer (an editable install from a placeholder package, keyed by pyproject.toml and uv.lock) come from the cache, and no virtual environment is copied between stages. With the naive one, `COPY . .` invalidates the dependency install: pip installs uv and uv downloads every wheel again.",
     'Both builds pull nothing: the base images are local (scripts/make-base-images.sh), wheels come from PyPI through the network.',
   );
   if (quick) result.notes.push('Quick run: the builds are the same as a full run.');

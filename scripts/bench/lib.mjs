@@ -1,9 +1,9 @@
 // Helpers shared by the benchmark groups (scripts/bench.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -44,9 +44,7 @@ export function run(cmd, args, opts = {}) {
       out?.end();
       const res = { code: code ?? 128, signal, stdout, stderr, ms: performance.now() - t0 };
       if (code !== 0 && !allowFail) {
-        const e = new Error(
-          `${cmd} ${args.join(' ')} exited ${code ?? signal}\n${tail(stderr || stdout, 30)}`,
-        );
+        const e = new Error(`${cmd} ${args.join(' ')} exited ${code ?? signal}\n${tail(stderr || stdout, 30)}`);
         e.result = res;
         reject(e);
       } else resolve(res);

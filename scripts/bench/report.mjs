@@ -12,7 +12,7 @@ const fmtX = (x) => (typeof x === 'number' ? `${x.toFixed(2)}×` : 'n/a');
 const fmtN = (x) => (typeof x === 'number' ? Math.round(x).toLocaleString('en-US') : 'n/a');
 const fmtPct = (x) => (typeof x === 'number' ? `${x.toFixed(1)} %` : 'n/a');
 const pass = (ok) => (ok === null || ok === undefined ? 'n/a' : ok ? '**pass**' : '**FAIL**');
-const code = (s) => '`' + String(s).replace(/`/g, "'") + '`';
+const code = (s) => `\`${String(s).replace(/`/g, "'")}\``;
 
 /** Every target of the issues, evaluated from the results (null: not measured). */
 export function targets(results) {
@@ -32,9 +32,19 @@ export function targets(results) {
   });
   const fp = ours?.firstPrompt?.medianMs;
   t.push({ id: 'first-prompt', what: 'time to first prompt ≤ 150 ms', measured: fmtMs(fp), ok: typeof fp === 'number' ? fp <= 150 : null });
-  t.push({ id: 'generate', what: 'non-interactive generation of the default preset ≤ 400 ms (median)', measured: fmtMs(gen), ok: typeof gen === 'number' ? gen <= 400 : null });
+  t.push({
+    id: 'generate',
+    what: 'non-interactive generation of the default preset ≤ 400 ms (median)',
+    measured: fmtMs(gen),
+    ok: typeof gen === 'number' ? gen <= 400 : null,
+  });
   const inst = ours?.install?.bytes;
-  t.push({ id: 'install-size', what: 'installed size of the published package with its dependencies ≤ 10 MB', measured: fmtMB(inst), ok: typeof inst === 'number' ? inst <= 10 * MB : null });
+  t.push({
+    id: 'install-size',
+    what: 'installed size of the published package with its dependencies ≤ 10 MB',
+    measured: fmtMB(inst),
+    ok: typeof inst === 'number' ? inst <= 10 * MB : null,
+  });
   const b = I?.builds?.generated;
   t.push({
     id: 'layers-over-base',
@@ -85,7 +95,7 @@ function groupHeader(g, name) {
 
 function generatorSection(G) {
   const out = ['## Generator', '', ...groupHeader(G, 'generator')];
-  if (!G || !G.tools) return out;
+  if (!G?.tools) return out;
   const ours = G.tools['create-agent-service'];
   out.push(
     `Time to first prompt and non-interactive generation are medians of ${G.promptRuns} and ${G.runs} fresh processes. Ratios are anchor ÷ create-agent-service (above 1: create-agent-service is faster or smaller).`,
@@ -112,7 +122,11 @@ function generatorSection(G) {
     if (t.generate?.command) out.push(`  - generation: ${code(t.generate.command)}`);
     if (t.install?.command) out.push(`  - installed size: ${code(t.install.command)}`);
   }
-  if (ours?.install?.tarballBytes) out.push('', `create-agent-service's tarball: ${fmtMB(ours.install.tarballBytes)} packed, ${fmtMB(ours.install.unpackedBytes)} unpacked; no runtime dependencies (a code-split esbuild bundle plus a precompiled template pack).`);
+  if (ours?.install?.tarballBytes)
+    out.push(
+      '',
+      `create-agent-service's tarball: ${fmtMB(ours.install.tarballBytes)} packed, ${fmtMB(ours.install.unpackedBytes)} unpacked; no runtime dependencies (a code-split esbuild bundle and the templates).`,
+    );
   if (G.notes?.length) out.push('', ...G.notes.map((n) => `- ${n}`));
   out.push('');
   return out;
@@ -120,7 +134,7 @@ function generatorSection(G) {
 
 function imageSection(I) {
   const out = ['## Image', '', ...groupHeader(I, 'image')];
-  if (!I || !I.builds) return out;
+  if (!I?.builds) return out;
   const g = I.builds.generated;
   const n = I.builds.naive;
   out.push(
@@ -132,7 +146,7 @@ function imageSection(I) {
     `| layers over the base | ${fmtMB(g?.layersOverBaseBytes)} | ${fmtMB(n?.layersOverBaseBytes)} | ${fmtX(I.ratios?.layersOverBaseBytes)} |`,
     `| cold build | ${fmtS(g?.coldBuildSeconds)} | ${fmtS(n?.coldBuildSeconds)} | ${fmtX(I.ratios?.coldBuild)} |`,
     `| rebuild after a one-line code change | ${fmtS(g?.warmRebuildSeconds)} | ${fmtS(n?.warmRebuildSeconds)} | ${fmtX(I.ratios?.warmRebuild)} |`,
-    `| rebuild ÷ cold | ${g ? (g.warmOverCold * 100).toFixed(0) + ' %' : 'n/a'} | ${n ? (n.warmOverCold * 100).toFixed(0) + ' %' : 'n/a'} | |`,
+    `| rebuild ÷ cold | ${g ? `${(g.warmOverCold * 100).toFixed(0)} %` : 'n/a'} | ${n ? `${(n.warmOverCold * 100).toFixed(0)} %` : 'n/a'} | |`,
     `| dependency layer cached on rebuild | ${g?.dependencyLayerCachedOnRebuild ? 'yes' : 'no'} | ${n?.dependencyLayerCachedOnRebuild ? 'yes' : 'no'} | |`,
     `| build steps cached on rebuild | ${g ? `${g.rebuildSteps.cached} of ${g.rebuildSteps.total}` : ''} | ${n ? `${n.rebuildSteps.cached} of ${n.rebuildSteps.total}` : ''} | |`,
     '',
@@ -155,7 +169,7 @@ function imageSection(I) {
 
 function serviceSection(S) {
   const out = ['## Service', '', ...groupHeader(S, 'service')];
-  if (!S || !S.scenarios) return out;
+  if (!S?.scenarios) return out;
   const st = S.settings;
   out.push(
     `Load: ${code(st.load)}, ${st.rounds} round(s), ${st.warmupSeconds} s warm-up per endpoint and process. Services: ${st.workers} worker, ${st.python}. ${st.serviceEnv}. /v1/chat body ${code(st.chatBody)} (a fresh session each request; the fake model answers at once unless said otherwise).`,
@@ -176,9 +190,16 @@ function serviceSection(S) {
   const table = (scenario, title, extraCols) => {
     const rows = S.scenarios[scenario] ?? {};
     if (!Object.keys(rows).length) return;
-    out.push(`### ${title}`, '', `| service | req/s | p50 | p99 | ${extraCols.map((c) => c.title).join(' | ')} | non-2xx / socket errors |`, `| --- | ---: | ---: | ---: | ${extraCols.map(() => '---:').join(' | ')} | ---: |`);
+    out.push(
+      `### ${title}`,
+      '',
+      `| service | req/s | p50 | p99 | ${extraCols.map((c) => c.title).join(' | ')} | non-2xx / socket errors |`,
+      `| --- | ---: | ---: | ---: | ${extraCols.map(() => '---:').join(' | ')} | ---: |`,
+    );
     for (const [id, v] of Object.entries(rows)) {
-      out.push(`| ${label(id)} | ${fmtN(v.rps)} | ${v.p50ms} ms | ${v.p99ms} ms | ${extraCols.map((c) => c.value(id, v) ?? '').join(' | ')} | ${v.non2xx} / ${v.socketErrors} |`);
+      out.push(
+        `| ${label(id)} | ${fmtN(v.rps)} | ${v.p50ms} ms | ${v.p99ms} ms | ${extraCols.map((c) => c.value(id, v) ?? '').join(' | ')} | ${v.non2xx} / ${v.socketErrors} |`,
+      );
     }
     out.push('');
   };
@@ -186,7 +207,7 @@ function serviceSection(S) {
     title: 'throughput vs minimal',
     value: (id) => {
       const c = S.configs?.[id];
-      if (!c || c.kind !== 'generated') return '';
+      if (c?.kind !== 'generated') return '';
       const base = S.scenarios[scenario]?.[`${c.framework}-minimal`]?.rps;
       const v = S.scenarios[scenario]?.[id]?.rps;
       return base && v ? `${((v / base - 1) * 100).toFixed(1)} %` : '';
@@ -235,9 +256,15 @@ function serviceSection(S) {
   }
   const fwc = S.frameworks ?? {};
   if (Object.keys(fwc).length) {
-    out.push('### Litestar against FastAPI (same observability, same workers)', '', '| observability | endpoint | throughput litestar ÷ fastapi | p99 litestar ÷ fastapi |', '| --- | --- | ---: | ---: |');
+    out.push(
+      '### Litestar against FastAPI (same observability, same workers)',
+      '',
+      '| observability | endpoint | throughput litestar ÷ fastapi | p99 litestar ÷ fastapi |',
+      '| --- | --- | ---: | ---: |',
+    );
     for (const [obs, byScenario] of Object.entries(fwc)) {
-      for (const [scenario, v] of Object.entries(byScenario)) out.push(`| ${obs} | ${scenario === 'chat' ? '/v1/chat' : '/health'} | ${fmtX(v.litestarOverFastapiThroughput)} | ${fmtX(v.litestarOverFastapiP99)} |`);
+      for (const [scenario, v] of Object.entries(byScenario))
+        out.push(`| ${obs} | ${scenario === 'chat' ? '/v1/chat' : '/health'} | ${fmtX(v.litestarOverFastapiThroughput)} | ${fmtX(v.litestarOverFastapiP99)} |`);
     }
     out.push('');
   }
@@ -249,11 +276,16 @@ function serviceSection(S) {
   if (S.otlpSink) {
     const tr = S.otlpSink['/v1/traces'];
     const me = S.otlpSink['/v1/metrics'];
-    out.push(`The OTLP sink received ${tr?.requests ?? 0} trace exports (${fmtMB(tr?.bytes ?? 0)}) and ${me?.requests ?? 0} metric exports during the otel runs.`, '');
+    out.push(
+      `The OTLP sink received ${tr?.requests ?? 0} trace exports (${fmtMB(tr?.bytes ?? 0)}) and ${me?.requests ?? 0} metric exports during the otel runs.`,
+      '',
+    );
   }
   out.push('Commands (one process per configuration, started from its generated project):', '');
   for (const [id, c] of Object.entries(S.configs ?? {})) out.push(`- ${label(id)}: ${code(c.command)}`);
-  out.push(`- load: ${code(`BENCH_METHOD=POST BENCH_BODY='${st.chatBody}' ${st.load.split(' (')[0]} http://127.0.0.1:<port>/v1/chat`)} (GET /health: no BENCH_* variables)`);
+  out.push(
+    `- load: ${code(`BENCH_METHOD=POST BENCH_BODY='${st.chatBody}' ${st.load.split(' (')[0]} http://127.0.0.1:<port>/v1/chat`)} (GET /health: no BENCH_* variables)`,
+  );
   if (S.notes?.length) out.push('', ...S.notes.map((x) => `- ${x}`));
   out.push('');
   return out;
@@ -282,7 +314,10 @@ export function renderBenchmarks(results) {
     ...imageSection(results.groups?.image),
     ...serviceSection(results.groups?.service),
   ];
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 export function renderReadmeSection(results) {
@@ -307,7 +342,9 @@ export function renderReadmeSection(results) {
   const n = I?.builds?.naive;
   if (g && n) {
     lines.push(`| image layers over the base | ${fmtMB(g.layersOverBaseBytes)} | naive Dockerfile ${fmtMB(n.layersOverBaseBytes)} |`);
-    lines.push(`| cold build / rebuild after a code change | ${fmtS(g.coldBuildSeconds)} / ${fmtS(g.warmRebuildSeconds)} | naive ${fmtS(n.coldBuildSeconds)} / ${fmtS(n.warmRebuildSeconds)} |`);
+    lines.push(
+      `| cold build / rebuild after a code change | ${fmtS(g.coldBuildSeconds)} / ${fmtS(g.warmRebuildSeconds)} | naive ${fmtS(n.coldBuildSeconds)} / ${fmtS(n.warmRebuildSeconds)} |`,
+    );
   }
   const c = S?.scenarios?.chat;
   if (c?.['fastapi-minimal']) {
@@ -316,7 +353,9 @@ export function renderReadmeSection(results) {
       `| /v1/chat req/s, FastAPI: minimal / prometheus / otel | ${fmtN(c['fastapi-minimal']?.rps)} / ${fmtN(c['fastapi-prometheus']?.rps)} / ${fmtN(c['fastapi-otel']?.rps)} | bare FastAPI ${fmtN(c.hello?.rps)}; prometheus costs ${fmtPct(cost?.prometheus?.throughputCostPct)}, otel ${fmtPct(cost?.otel?.throughputCostPct)} (every request traced: ${fmtPct(cost?.['otel-always-on']?.throughputCostPct)}) |`,
     );
     if (c['litestar-minimal'])
-      lines.push(`| /v1/chat req/s, Litestar: minimal / prometheus / otel | ${fmtN(c['litestar-minimal']?.rps)} / ${fmtN(c['litestar-prometheus']?.rps)} / ${fmtN(c['litestar-otel']?.rps)} | |`);
+      lines.push(
+        `| /v1/chat req/s, Litestar: minimal / prometheus / otel | ${fmtN(c['litestar-minimal']?.rps)} / ${fmtN(c['litestar-prometheus']?.rps)} / ${fmtN(c['litestar-otel']?.rps)} | |`,
+      );
   }
   if (S?.vsNaive) {
     const slow = S.scenarios.chatSlowModel;
@@ -325,8 +364,18 @@ export function renderReadmeSection(results) {
     );
   }
   const ts = targets(results).filter((t) => t.ok !== null);
-  lines.push('', `Targets: ${ts.filter((t) => t.ok).length} of ${ts.length} met${ts.some((t) => !t.ok) ? `; missed: ${ts.filter((t) => !t.ok).map((t) => `${t.what} (${t.measured.split(' (')[0]})`).join('; ')}` : ''}.`);
-  return lines.join('\n') + '\n';
+  lines.push(
+    '',
+    `Targets: ${ts.filter((t) => t.ok).length} of ${ts.length} met${
+      ts.some((t) => !t.ok)
+        ? `; missed: ${ts
+            .filter((t) => !t.ok)
+            .map((t) => `${t.what} (${t.measured.split(' (')[0]})`)
+            .join('; ')}`
+        : ''
+    }.`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 /** Replace the body of the README's "## Benchmarks" section (up to the next "## " heading). */

@@ -5,18 +5,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import {
-  ROOT,
-  httpPostJson,
-  log,
-  median,
-  round,
-  run,
-  startProcess,
-  tail,
-  uvPath,
-  waitHttpOk,
-} from './lib.mjs';
+import { httpPostJson, log, median, ROOT, round, run, startProcess, tail, uvPath, waitHttpOk } from './lib.mjs';
 
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 18500);
 const SINK_PORT = PORT_BASE + 90;
@@ -30,13 +19,22 @@ const CONNECTIONS = 32;
 const WORKERS = 1;
 
 /** A local OTLP/HTTP sink: answers every export with an empty 200, counts them. */
+/** obj[key], created as `empty` when missing. */
+function entry(obj, key, empty) {
+  if (!(key in obj)) obj[key] = empty;
+  return obj[key];
+}
+
 function startSink() {
   const counts = {};
   const server = http.createServer((req, res) => {
     let bytes = 0;
-    req.on('data', (d) => (bytes += d.length));
+    req.on('data', (d) => {
+      bytes += d.length;
+    });
     req.on('end', () => {
-      const c = (counts[req.url] ??= { requests: 0, bytes: 0 });
+      counts[req.url] ??= { requests: 0, bytes: 0 };
+      const c = counts[req.url];
       c.requests += 1;
       c.bytes += bytes;
       res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 });
@@ -45,9 +43,7 @@ function startSink() {
   });
   return new Promise((resolve, reject) => {
     server.on('error', reject);
-    server.listen(SINK_PORT, '127.0.0.1', () =>
-      resolve({ counts, close: () => new Promise((r) => server.close(() => r())) }),
-    );
+    server.listen(SINK_PORT, '127.0.0.1', () => resolve({ counts, close: () => new Promise((r) => server.close(() => r())) }));
   });
 }
 
@@ -104,13 +100,14 @@ export async function serviceGroup({ work, quick }) {
       rounds,
       warmupSeconds,
       workers: WORKERS,
-      python: 'UV_PYTHON=3.11 (uv run --no-sync in the generated project; the baselines run in the generated fastapi project\'s environment)',
+      python: "UV_PYTHON=3.11 (uv run --no-sync in the generated project; the baselines run in the generated fastapi project's environment)",
       chatBody: CHAT_BODY,
       fakeModelLatencyMs: { health: 0, chat: 0, chatSlowModel: SLOW_LATENCY_MS },
       serviceEnv: `HOST=127.0.0.1 PORT=<port> WORKERS=${WORKERS} ENVIRONMENT=development, every other setting at its default (LOG_LEVEL=info: one JSON access-log line per request, to a file)`,
       otel: `OTEL_* from the generated .env.example (what compose and the k8s ConfigMap set too: the parentbased_ratelimited sampler, up to 10 new traces per second per worker), with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${SINK_PORT}: a local OTLP/HTTP sink that answers 200 to every export, so spans and metrics are really serialized and sent (nothing disabled)`,
       otelAlwaysOn: 'the same otel service with OTEL_TRACES_SAMPLER=parentbased_always_on: every request traced and exported',
-      prometheus: 'PROMETHEUS_MULTIPROC_DIR set to a fresh temp dir; with WORKERS=1 the service keeps its metrics in-process (multiprocess mode only with several workers)',
+      prometheus:
+        'PROMETHEUS_MULTIPROC_DIR set to a fresh temp dir; with WORKERS=1 the service keeps its metrics in-process (multiprocess mode only with several workers)',
     },
     configs: {},
     skipped: {},
@@ -202,7 +199,7 @@ export async function serviceGroup({ work, quick }) {
   const sink = await startSink();
   let port = PORT_BASE;
   const samples = {}; // scenario -> id -> [round results]
-  const add = (scenario, id, r) => (((samples[scenario] ??= {})[id] ??= []).push(r));
+  const add = (scenario, id, r) => entry(entry(samples, scenario, {}), id, []).push(r);
 
   async function withService(c, latencyMs, fn) {
     port = port + 1 >= SINK_PORT ? PORT_BASE + 1 : port + 1;
@@ -282,7 +279,7 @@ export async function serviceGroup({ work, quick }) {
       for (const obs of ['prometheus', 'otel', 'otel-always-on']) {
         const v = rps(scenario, `${fw}-${obs}`);
         if (!v) continue;
-        ((result.observabilityCost[fw] ??= {})[scenario] ??= {})[obs] = {
+        entry(entry(result.observabilityCost, fw, {}), scenario, {})[obs] = {
           throughputCostPct: costPct(v, base),
           p99Ratio: round(S[scenario][`${fw}-${obs}`].p99ms / S[scenario][`${fw}-minimal`].p99ms, 2),
         };
@@ -303,10 +300,10 @@ export async function serviceGroup({ work, quick }) {
       const a = rps(scenario, `fastapi-${obs}`);
       const b = rps(scenario, `litestar-${obs}`);
       if (a && b)
-        ((result.frameworks[obs] ??= {})[scenario] = {
+        entry(result.frameworks, obs, {})[scenario] = {
           litestarOverFastapiThroughput: round(b / a, 2),
           litestarOverFastapiP99: round(S[scenario][`litestar-${obs}`].p99ms / S[scenario][`fastapi-${obs}`].p99ms, 2),
-        });
+        };
     }
   }
   result.vsBareFastapi = {};
@@ -315,7 +312,7 @@ export async function serviceGroup({ work, quick }) {
     if (!h) continue;
     for (const c of configs.filter((x) => x.kind === 'generated')) {
       const v = rps(scenario, c.id);
-      if (v) ((result.vsBareFastapi[scenario] ??= {})[c.id] = round(v / h, 2));
+      if (v) entry(result.vsBareFastapi, scenario, {})[c.id] = round(v / h, 2);
     }
   }
   const g = S.chatSlowModel['fastapi-prometheus'];

@@ -80,7 +80,9 @@ function presetReport(p) {
           base_images: { python: build.python_image, uv: build.uv_image },
           layers: history.map((h) => ({
             size_bytes: h.size ?? h.Size ?? 0,
-            created_by: String(h.CreatedBy ?? h.created_by ?? '').replace(/^\/bin\/sh -c (#\(nop\) )?/, '').slice(0, 160),
+            created_by: String(h.CreatedBy ?? h.created_by ?? '')
+              .replace(/^\/bin\/sh -c (#\(nop\) )?/, '')
+              .slice(0, 160),
           })),
         }
       : undefined,
@@ -129,13 +131,19 @@ for (const r of reports) {
   lines.push(`| ${r.preset} | ${a.framework ?? ''} | ${a.observability ?? ''} | ${a.store ?? ''} | ${cells.join(' | ')} |`);
 }
 lines.push('', '## Images', '');
-lines.push('| preset | image size | cold build | rebuild after a code change | time to healthy | conformance (auth on) | conformance (auth off, docs off, rate limit) | token budget | drain |');
+lines.push(
+  '| preset | image size | cold build | rebuild after a code change | time to healthy | conformance (auth on) | conformance (auth off, docs off, rate limit) | token budget | drain |',
+);
 lines.push('| --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- |');
 for (const r of reports) {
   if (!r.image && !r.conformance?.auth_on && !r.drain) continue;
   const c = (x) => (x ? `${x.passed} passed, ${x.failed} failed, ${x.skipped} skipped` : '–');
-  const d = r.drain ? `${r.drain.passed ? 'ok' : 'FAIL'}: ${r.drain.in_flight_at_signal ?? '?'} in flight, exit ${r.drain.exit_code} after ${r.drain.exit_after_s} s` : '–';
-  lines.push(`| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${d} |`);
+  const d = r.drain
+    ? `${r.drain.passed ? 'ok' : 'FAIL'}: ${r.drain.in_flight_at_signal ?? '?'} in flight, exit ${r.drain.exit_code} after ${r.drain.exit_after_s} s`
+    : '–';
+  lines.push(
+    `| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${d} |`,
+  );
 }
 for (const r of reports) {
   if (!r.image?.layers?.length) continue;

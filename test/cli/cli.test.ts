@@ -1,6 +1,6 @@
 // The CLI spawned as a real process (dist bundle), non-interactively, against a small fixture template set.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, symlinkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tmp, treeHashes } from './helpers.js';
@@ -25,7 +25,30 @@ describe('help and version', () => {
   it('--help lists every option and exits 0', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--name', '--framework', '--observability', '--store', '--ci', '--k8s', '--python', '--port', '--description', '--image', '--owner', '--host', '--replicas', '--yes', '--answers', '--preset', '--dry-run', '--force', '--no-install', '--no-git', '--help', '--version'])
+    for (const flag of [
+      '--name',
+      '--framework',
+      '--observability',
+      '--store',
+      '--ci',
+      '--k8s',
+      '--python',
+      '--port',
+      '--description',
+      '--image',
+      '--owner',
+      '--host',
+      '--replicas',
+      '--yes',
+      '--answers',
+      '--preset',
+      '--dry-run',
+      '--force',
+      '--no-install',
+      '--no-git',
+      '--help',
+      '--version',
+    ])
       expect(r.stdout).toContain(flag);
     expect(r.stdout).toContain('litestar');
   });
@@ -51,8 +74,7 @@ describe('invalid input: one line, exit 2, nothing written', () => {
     ['a dependency', 'fastapi', /shadow/],
   ])('--name %s', (_label, name, message) => refused(['--name', name, '--yes'], new RegExp(`--name: .*${message.source}`)));
 
-  it('a DIR whose basename is not a valid name names the DIR argument', () =>
-    refused(['My Agent', '--yes'], /DIR argument "My Agent".*not a DNS-1123 label/));
+  it('a DIR whose basename is not a valid name names the DIR argument', () => refused(['My Agent', '--yes'], /DIR argument "My Agent".*not a DNS-1123 label/));
 
   it('missing name in non-interactive mode names the flag', () => refused(['--yes'], /missing service name: pass DIR or --name NAME/));
 
@@ -81,6 +103,7 @@ describe('invalid input: one line, exit 2, nothing written', () => {
     ['unicode line separator', 'a\u2028b', /single line/],
     ['control char', 'a\u0007b', /control characters/],
     ['bidi override', 'a\u202eb', /bidirectional/],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text is the hostile input
     ['GitHub expression', 'x ${{ secrets.TOKEN }}', /must not contain "\$"/],
     ['shell expansion', '$(rm -rf ~)', /must not contain "\$"/],
     ['backtick', '`id`', /"`"/],
@@ -124,9 +147,7 @@ describe('invalid input: one line, exit 2, nothing written', () => {
     ['missing answers key', '{"generatorVersion": "0.1.0"}', /a\.json: key "answers" is missing/],
     ['incomplete answers', '{"generatorVersion": "0.1.0", "answers": {"name": "svc"}}', /a\.json: key "description" is missing/],
     ['missing version', '{"answers": {}}', /a\.json: key "generatorVersion" is missing/],
-  ])('malformed answers file: %s', (_l, text, message) =>
-    refused(['svc', '--answers', 'a.json'], message, (cwd) => writeFileSync(join(cwd, 'a.json'), text)),
-  );
+  ])('malformed answers file: %s', (_l, text, message) => refused(['svc', '--answers', 'a.json'], message, (cwd) => writeFileSync(join(cwd, 'a.json'), text)));
 
   it('non-empty DIR without --force', () =>
     refused(['svc', '--yes'], /DIR argument: .*svc is not empty \(pass --force/, (cwd) => {
@@ -152,9 +173,19 @@ describe('generation', () => {
     expect(Object.keys(file)).toEqual(['$schema', 'generatorVersion', 'answers', 'ownedPaths']);
     expect(file.generatorVersion).toBe(VERSION);
     expect(file.answers).toEqual({
-      name: 'my-agent', description: 'An LLM agent service', owner: 'acme', framework: 'fastapi', observability: 'prometheus',
-      store: 'memory', ci: 'github', k8s: 'kustomize', python: '3.12', port: 8000, image: 'ghcr.io/acme/my-agent',
-      host: 'my-agent.example.com', replicas: 1,
+      name: 'my-agent',
+      description: 'An LLM agent service',
+      owner: 'acme',
+      framework: 'fastapi',
+      observability: 'prometheus',
+      store: 'memory',
+      ci: 'github',
+      k8s: 'kustomize',
+      python: '3.12',
+      port: 8000,
+      image: 'ghcr.io/acme/my-agent',
+      host: 'my-agent.example.com',
+      replicas: 1,
     });
     expect(file.ownedPaths).toEqual([]);
     expect(r.stdout).toMatch(/Next steps:/);
@@ -251,7 +282,10 @@ describe('generation', () => {
 describe('answers file round trip and determinism', () => {
   it('--answers replays exactly: identical bytes', () => {
     const cwd = tmp();
-    expect(cli(['first', '--yes', '--framework', 'litestar', '--store', 'redis', '--ci', 'gitlab', '--description', 'Quotes "x" and \'y\' \\ ok', ...QUIET], { cwd }).code).toBe(0);
+    expect(
+      cli(['first', '--yes', '--framework', 'litestar', '--store', 'redis', '--ci', 'gitlab', '--description', 'Quotes "x" and \'y\' \\ ok', ...QUIET], { cwd })
+        .code,
+    ).toBe(0);
     const r = cli(['second', '--answers', 'first/.agent-service.json', ...QUIET], { cwd });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -277,7 +311,9 @@ describe('answers file round trip and determinism', () => {
     chmodSync(b, 0o755);
     const args = ['--name', 'same-svc', '--store', 'postgres', '--observability', 'otel', '--yes', ...QUIET];
     expect(cli([join(a, 'out'), ...args], { cwd: a, env: { TZ: 'UTC', LANG: 'C', LC_ALL: 'C' } }).code).toBe(0);
-    expect(cli(['../../out', ...args], { cwd: join(b, 'deeper', 'still'), env: { TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' } }).code).toBe(0);
+    expect(
+      cli(['../../out', ...args], { cwd: join(b, 'deeper', 'still'), env: { TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' } }).code,
+    ).toBe(0);
     const ha = treeHashes(join(a, 'out'));
     const hb = treeHashes(join(b, 'out'));
     expect([...hb.keys()]).toEqual([...ha.keys()]);

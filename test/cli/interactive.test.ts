@@ -1,6 +1,6 @@
 // The interactive path through a real pseudo-terminal (python3's pty module), real keystrokes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, FIXTURE_TEMPLATES, tmp } from './helpers.js';
@@ -14,6 +14,21 @@ interface Step {
   expect: string;
   send?: string;
 }
+
+/** Enter at every question after the service name: each default taken. */
+const DEFAULTS_AFTER_NAME: Step[] = [
+  'One-line description',
+  'Owner',
+  'Web framework',
+  'Observability',
+  'Session store',
+  'CI provider',
+  'Kubernetes manifests',
+  'Python version',
+  'HTTP port',
+  'Container image',
+  'Ingress host',
+].map((q) => ({ expect: q, send: ENTER }));
 interface PtyResult {
   exit: number | null;
   signal: number | null;
@@ -60,9 +75,19 @@ describe('interactive (pty)', () => {
     expect(r.exit, r.output).toBe(0);
     const f = JSON.parse(readFileSync(join(cwd, 'pty-agent', '.agent-service.json'), 'utf8'));
     expect(f.answers).toEqual({
-      name: 'pty-agent', description: 'An LLM agent service', owner: 'acme', framework: 'litestar', observability: 'otel',
-      store: 'postgres', ci: 'gitlab', k8s: 'kustomize', python: '3.13', port: 8080, image: 'ghcr.io/acme/pty-agent',
-      host: 'pty-agent.example.com', replicas: 3,
+      name: 'pty-agent',
+      description: 'An LLM agent service',
+      owner: 'acme',
+      framework: 'litestar',
+      observability: 'otel',
+      store: 'postgres',
+      ci: 'gitlab',
+      k8s: 'kustomize',
+      python: '3.13',
+      port: 8080,
+      image: 'ghcr.io/acme/pty-agent',
+      host: 'pty-agent.example.com',
+      replicas: 3,
     });
     expect(existsSync(join(cwd, 'pty-agent', '.git'))).toBe(true);
     expect(r.output).toMatch(/pty-agent is ready/);
@@ -96,15 +121,16 @@ describe('interactive (pty)', () => {
 
   it.each([
     ['the first question', [{ expect: 'Service name', send: CTRL_C }]],
-    ['a select', [{ expect: 'Service name', send: `cc-agent${ENTER}` }, { expect: 'One-line description', send: ENTER }, { expect: 'Owner', send: ENTER }, { expect: 'Web framework', send: CTRL_C }]],
     [
-      'the final confirmation',
+      'a select',
       [
         { expect: 'Service name', send: `cc-agent${ENTER}` },
-        ...['One-line description', 'Owner', 'Web framework', 'Observability', 'Session store', 'CI provider', 'Kubernetes manifests', 'Python version', 'HTTP port', 'Container image', 'Ingress host'].map((q) => ({ expect: q, send: ENTER })),
-        { expect: 'Generate', send: CTRL_C },
+        { expect: 'One-line description', send: ENTER },
+        { expect: 'Owner', send: ENTER },
+        { expect: 'Web framework', send: CTRL_C },
       ],
     ],
+    ['the final confirmation', [{ expect: 'Service name', send: `cc-agent${ENTER}` }, ...DEFAULTS_AFTER_NAME, { expect: 'Generate', send: CTRL_C }]],
   ])('Ctrl-C at %s: "cancelled", exit 130, nothing written', (_l, steps) => {
     const cwd = tmp();
     const r = drive(steps as Step[], ['--no-install'], cwd);
@@ -117,11 +143,7 @@ describe('interactive (pty)', () => {
   it('answering No to the confirmation writes nothing', () => {
     const cwd = tmp();
     const r = drive(
-      [
-        { expect: 'Service name', send: `no-agent${ENTER}` },
-        ...['One-line description', 'Owner', 'Web framework', 'Observability', 'Session store', 'CI provider', 'Kubernetes manifests', 'Python version', 'HTTP port', 'Container image', 'Ingress host'].map((q) => ({ expect: q, send: ENTER })),
-        { expect: 'Generate', send: `${'\u001b[C'}${ENTER}` },
-      ],
+      [{ expect: 'Service name', send: `no-agent${ENTER}` }, ...DEFAULTS_AFTER_NAME, { expect: 'Generate', send: `${'\u001b[C'}${ENTER}` }],
       ['--no-install'],
       cwd,
     );

@@ -4,10 +4,10 @@
  * runs as a real process, non-interactive and offline.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO as REPO_ROOT, cli, generate, git, makeBuilds, type Builds } from './builds.js';
+import { type Builds, cli, generate, git, makeBuilds, REPO as REPO_ROOT } from './builds.js';
 
 let b: Builds;
 let n = 0;
@@ -27,7 +27,8 @@ const edit = (dir: string, p: string, from: string, to: string) => {
   expect(text).toContain(from);
   writeFileSync(join(dir, p), text.replace(from, to));
 };
-const answers = (dir: string) => JSON.parse(read(dir, '.agent-service.json')) as { generatorVersion: string; answers: Record<string, unknown>; ownedPaths: string[] };
+const answers = (dir: string) =>
+  JSON.parse(read(dir, '.agent-service.json')) as { generatorVersion: string; answers: Record<string, unknown>; ownedPaths: string[] };
 const setOwned = (dir: string, globs: string[]) => {
   const a = answers(dir);
   a.ownedPaths = globs;
@@ -214,7 +215,9 @@ describe('update', () => {
     expect(r.stdout).toMatch(/CONFLICT +Dockerfile/);
     expect(r.stdout).toMatch(/with conflicts to resolve.*\n {2}Dockerfile\n/);
     const docker = read(dir, 'Dockerfile');
-    expect(docker).toContain(`<<<<<<< Dockerfile (yours)\nUSER 999\n||||||| Dockerfile (create-agent-service ${b.v1.version})\nUSER 10001\n=======\nUSER 65532\n>>>>>>> Dockerfile (create-agent-service ${b.v2.version})\n`);
+    expect(docker).toContain(
+      `<<<<<<< Dockerfile (yours)\nUSER 999\n||||||| Dockerfile (create-agent-service ${b.v1.version})\nUSER 10001\n=======\nUSER 65532\n>>>>>>> Dockerfile (create-agent-service ${b.v2.version})\n`,
+    );
     // the rest of the update is applied; the new version is recorded so the next update starts from it
     expect(read(dir, 'README.md')).toContain('#agent-services');
     expect(answers(dir).generatorVersion).toBe(b.v2.version);
@@ -288,7 +291,8 @@ describe('update', () => {
     const before = snapshot(dir);
     const r = up(name, '--dry-run');
     expect(r.stdout).toMatch(/plan for update/);
-    for (const re of [/add +CONTRIBUTING\.md/, /delete +NOTES\.md/, /update +README\.md/, /CONFLICT +Dockerfile/, /nothing written/]) expect(r.stdout).toMatch(re);
+    for (const re of [/add +CONTRIBUTING\.md/, /delete +NOTES\.md/, /update +README\.md/, /CONFLICT +Dockerfile/, /nothing written/])
+      expect(r.stdout).toMatch(re);
     expect(r.code).toBe(1); // conflicts predicted
     expect(snapshot(dir)).toEqual(before);
     expect(git(dir, 'status', '--porcelain')).toBe('');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GlobError, globToRegExp, matchesGlob, matchingGlob } from '../../generators/drift/glob.js';
+import { compileGlob, GlobError, matchesGlob, matchingGlob } from '../../generators/drift/glob.js';
 
 describe('ownedPaths globs', () => {
   const cases: [string, string, boolean][] = [
@@ -43,7 +43,7 @@ describe('ownedPaths globs', () => {
   });
 
   it('rejects an empty pattern and a dangling escape', () => {
-    expect(() => globToRegExp('/')).toThrow(GlobError);
-    expect(() => globToRegExp('a\\')).toThrow(GlobError);
+    expect(() => compileGlob('/')).toThrow(GlobError);
+    expect(() => compileGlob('a\\')).toThrow(GlobError);
   });
 });

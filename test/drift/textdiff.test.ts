@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffLines, fileDiff, hunks, splitLines } from '../../generators/drift/textdiff.js';
+import { fileDiff, hunks } from '../../generators/drift/textdiff.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cas-textdiff-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,13 +22,16 @@ const lines = (n: number, f = (i: number) => `line ${i}`) => Array.from({ length
 
 describe('line diff', () => {
   it('finds a minimal edit script', () => {
-    const ops = diffLines(['a', 'b', 'c', 'a', 'b', 'b', 'a'], ['c', 'b', 'a', 'b', 'a', 'c']);
-    expect(ops.filter((o) => o.kind !== 'equal')).toHaveLength(5); // the classic Myers example: D = 5
+    const changed = hunks('a\nb\nc\na\nb\nb\na\n', 'c\nb\na\nb\na\nc\n')
+      .flatMap((h) => h.lines)
+      .filter((l) => l[0] === '-' || l[0] === '+');
+    expect(changed).toHaveLength(5); // the classic Myers example: D = 5
   });
 
-  it('keeps line terminators so a missing final newline shows', () => {
-    expect(splitLines('a\nb')).toEqual(['a\n', 'b']);
-    expect(splitLines('')).toEqual([]);
+  it('marks a missing final newline', () => {
+    expect(fileDiff('f', { content: Buffer.from('a\nb'), mode: 0o644 }, { content: Buffer.from('a\nc'), mode: 0o644 }).text).toContain(
+      '@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n',
+    );
   });
 
   it('one changed line: one hunk with 3 lines of context', () => {
@@ -36,7 +39,7 @@ describe('line diff', () => {
     const b = a.replace('line 10\n', 'line ten\n');
     const hs = hunks(a, b);
     expect(hs).toHaveLength(1);
-    expect(hs[0]).toMatchObject({ aStart: 8, aLines: 7, bStart: 8, bLines: 7 });
+    expect(hs[0]).toMatchObject({ oldStart: 8, oldLines: 7, newStart: 8, newLines: 7 });
     expect(roundTrip(a, b)).toBe(1);
   });
 
@@ -57,6 +60,13 @@ describe('line diff', () => {
     ['rewrite', lines(50), lines(50, (i) => `other ${i}`)],
   ])('%s: git apply reproduces the target', (_name, a, b) => {
     roundTrip(a, b);
+  });
+
+  it('a diff too large to compute is one hunk replacing everything', () => {
+    const a = lines(2100);
+    const b = `${lines(2100, (i) => `other ${i}`)}tail`;
+    expect(hunks(a, b).map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines])).toEqual([[1, 2100, 1, 2101]]);
+    expect(roundTrip(a, b)).toBe(1);
   });
 
   it('git headers for mode changes, deletions and binaries', () => {

@@ -5,13 +5,14 @@
 // Files git itself would interpret (.gitignore, .gitattributes) are stored with a `.snap`
 // suffix so the generated project's rules never apply to this repository.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAnswersText } from '../../generators/app/answers-file.js';
 import { layersFor, lockProfile } from '../../generators/app/layers.js';
 import { resolveAnswers } from '../../generators/app/options.js';
 import { render } from '../../generators/app/render.js';
+import { isCi } from '../../generators/io.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TEMPLATES = join(ROOT, 'templates');
@@ -20,10 +21,10 @@ const SNAPSHOTS = join(ROOT, 'test', 'snapshots');
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
 const UPDATE = process.env.UPDATE_SNAPSHOTS === '1';
 /** In CI a preset without a committed snapshot fails; locally it is skipped with a visible reason. */
-const STRICT = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+const STRICT = isCi(process.env);
 
 const GIT_SPECIAL = new Set(['.gitignore', '.gitattributes']);
-export const toSnapshotPath = (rel: string): string =>
+const toSnapshotPath = (rel: string): string =>
   rel
     .split('/')
     .map((s) => (GIT_SPECIAL.has(s) ? `${s}.snap` : s))

@@ -17,7 +17,7 @@ const HOSTILE = [
   'He said "hi" and \'bye\'',
   'back\\slash \\n \\u0000 \\" end\\',
   'key: value # not a comment',
-  '- item\n'.trim() + ' ---',
+  `${'- item\n'.trim()} ---`,
   '&anchor *alias !tag %directive @at',
   '"""triple""" \'\'\'quotes\'\'\'',
   ']] [[table]] = "x"',
@@ -60,8 +60,13 @@ describe('injection through free text', () => {
 
   const MIXED = 'He said "hi" \\ \'x\' key: v # c &a *b !t %d """ ]] [[t]] = 1 <%= x %> \u00e9 \ud83d\ude80 \'; rm -rf / #';
   const gitlab = resolveAnswers([{ values: { name: 'inj-svc', description: MIXED, ci: 'gitlab', store: 'redis' }, origin: (k) => k }]);
-  const github = resolveAnswers([{ values: { name: 'inj-svc', description: MIXED, framework: 'litestar', store: 'postgres', observability: 'otel' }, origin: (k) => k }]);
-  for (const [label, answers] of [['gitlab/redis', gitlab], ['litestar/postgres/otel', github]] as const) {
+  const github = resolveAnswers([
+    { values: { name: 'inj-svc', description: MIXED, framework: 'litestar', store: 'postgres', observability: 'otel' }, origin: (k) => k },
+  ]);
+  for (const [label, answers] of [
+    ['gitlab/redis', gitlab],
+    ['litestar/postgres/otel', github],
+  ] as const) {
     it.skipIf(!realComplete(answers))(`real templates (${label}): every TOML/YAML/Python/JSON file parses with the hostile description`, () => {
       const dir = writeTree(render(answers, { templatesDir: REAL, generatorVersion: '0.0.0' }));
       const r = parseTree(dir);

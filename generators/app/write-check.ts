@@ -1,20 +1,30 @@
 /**
- * What committing a rendered tree into a directory would do to each file, and
- * the refusals (paths outside DIR, symbolic links, non-directories). Node
- * builtins only: --dry-run and the conflict check never load the writer.
+ * Before writing: may DIR be written into, and what committing a rendered tree
+ * there would do to each file, with the refusals (paths outside DIR, symbolic
+ * links, non-directories). Node builtins only: --dry-run and the conflict check
+ * never load the writer.
  */
-import { lstatSync } from 'node:fs';
+
 import type { Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { UsageError } from '../errors.js';
 import type { RenderedTree } from './render.js';
-import { UsageError } from './options.js';
+
+/** Refuse a DIR we must not write into; `label` names it in the message. */
+export function checkTargetDir(dir: string, label: string, force: boolean): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${label}: ${dir} exists and is not a directory`);
+  if (!force && readdirSync(dir).length > 0)
+    throw new UsageError(`${label}: ${dir} is not empty (pass --force to write into it; files we do not generate are never touched)`);
+}
 
 export type FileStatus = 'new' | 'identical' | 'conflict';
 
 /** What committing `tree` into `dir` would do to each file; refuses unsafe targets. */
-export function planWrite(dir: string, tree: RenderedTree, readFile: (p: string) => Buffer): Map<string, FileStatus> {
+export function fileStatuses(dir: string, tree: RenderedTree, readFile: (p: string) => Buffer): Map<string, FileStatus> {
   const root = resolve(dir);
-  const plan = new Map<string, FileStatus>();
+  const statuses = new Map<string, FileStatus>();
   for (const [rel, file] of tree) {
     const target = resolve(root, rel);
     if (!target.startsWith(root + sep)) throw new UsageError(`refusing to write ${rel}: outside ${dir}`);
@@ -39,8 +49,7 @@ export function planWrite(dir: string, tree: RenderedTree, readFile: (p: string)
         status = same ? 'identical' : 'conflict';
       }
     }
-    plan.set(rel, status);
+    statuses.set(rel, status);
   }
-  return plan;
+  return statuses;
 }
-

@@ -1,5 +1,5 @@
 /**
- * "A generator version": the running one (rendered in process), or another
+ * Generator versions: the running one (rendered in process), or another
  * installed copy of create-agent-service driven through its hidden `__render`
  * command (render-command.ts), so check/update can reproduce exactly what that
  * version emitted.
@@ -19,15 +19,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../app/options.js';
 import type { RenderedTree } from '../app/render.js';
-import { VERSION } from '../paths.js';
+import { UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { AnswersDoc } from './answers.js';
-import { renderDoc, type RenderResult } from './render-command.js';
+import { type RenderResult, renderDoc } from './render-command.js';
 
-export const PACKAGE_NAME = 'create-agent-service';
+const PACKAGE_NAME = 'create-agent-service';
 
-export interface Generator {
+/** One version of create-agent-service that can render answers: the running one, or an installed copy. */
+export interface GeneratorVersion {
   version: string;
   /** for messages: "running" or where the copy lives */
   where: string;
@@ -36,7 +37,7 @@ export interface Generator {
   render(doc: AnswersDoc, migrate: boolean, given?: Record<string, unknown>): RenderResult;
 }
 
-export const runningGenerator = (): Generator => ({
+export const runningVersion = (): GeneratorVersion => ({
   version: VERSION,
   where: 'running',
   running: true,
@@ -60,7 +61,7 @@ function readPkg(dir: string): Pkg | undefined {
 }
 
 /** An installed copy of the package at `root` (the folder holding its package.json). */
-export function installedGenerator(root: string): Generator {
+function installedVersion(root: string): GeneratorVersion {
   const pkg = readPkg(root);
   if (!pkg || pkg.name !== PACKAGE_NAME || typeof pkg.version !== 'string')
     throw new UsageError(`${root}: not a ${PACKAGE_NAME} package (no package.json named ${PACKAGE_NAME})`);
@@ -88,7 +89,9 @@ export function installedGenerator(root: string): Generator {
         if (res.error) throw new UsageError(`${PACKAGE_NAME} ${version} (${root}): cannot run it: ${res.error.message}`);
         if (res.status !== 0) {
           const msg = (res.stderr || '').trim().split('\n').pop() ?? '';
-          throw new UsageError(`${PACKAGE_NAME} ${version} (${root}) could not render ${doc.where}: ${msg.replace(/^error: /, '').replaceAll(file, doc.where)}`);
+          throw new UsageError(
+            `${PACKAGE_NAME} ${version} (${root}) could not render ${doc.where}: ${msg.replace(/^error: /, '').replaceAll(file, doc.where)}`,
+          );
         }
         return parseRenderJson(res.stdout, `${PACKAGE_NAME} ${version} (${root})`);
       } finally {
@@ -108,7 +111,7 @@ interface RenderJson {
   otherPaths?: string[];
 }
 
-export function parseRenderJson(text: string, who: string): RenderResult {
+function parseRenderJson(text: string, who: string): RenderResult {
   let j: RenderJson;
   try {
     j = JSON.parse(text) as RenderJson;
@@ -122,10 +125,17 @@ export function parseRenderJson(text: string, who: string): RenderResult {
     if (createHash('sha256').update(content).digest('hex') !== f.sha256) throw new UsageError(`${who}: __render output is corrupt (${f.path})`);
     files.set(f.path, { content, mode: f.mode });
   }
-  return { generatorVersion: j.generatorVersion, answers: j.answers, defaulted: j.defaulted ?? [], dropped: j.dropped ?? [], files, otherPaths: j.otherPaths ?? [] };
+  return {
+    generatorVersion: j.generatorVersion,
+    answers: j.answers,
+    defaulted: j.defaulted ?? [],
+    dropped: j.dropped ?? [],
+    files,
+    otherPaths: j.otherPaths ?? [],
+  };
 }
 
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CREATE_AGENT_SERVICE_CACHE) return resolve(env.CREATE_AGENT_SERVICE_CACHE);
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, PACKAGE_NAME);
   return join(homedir(), '.cache', PACKAGE_NAME);
@@ -152,7 +162,7 @@ function extractTgz(tgz: string, into: string): string {
 }
 
 /** --generator PATH -> the package root it designates. */
-export function locateGenerator(path: string, env: NodeJS.ProcessEnv = process.env): string {
+function locateGenerator(path: string, env: NodeJS.ProcessEnv = process.env): string {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new UsageError(`--generator ${path}: no such file or directory`);
   if (statSync(abs).isFile()) {
@@ -162,9 +172,10 @@ export function locateGenerator(path: string, env: NodeJS.ProcessEnv = process.e
     if (existsSync(join(into, 'package', 'package.json'))) return join(into, 'package');
     return extractTgz(abs, into);
   }
-  for (const cand of [abs, join(abs, 'package'), join(abs, 'node_modules', PACKAGE_NAME)])
-    if (readPkg(cand)?.name === PACKAGE_NAME) return cand;
-  throw new UsageError(`--generator ${path}: no ${PACKAGE_NAME} package there (looked for package.json in it, in package/ and in node_modules/${PACKAGE_NAME}/)`);
+  for (const cand of [abs, join(abs, 'package'), join(abs, 'node_modules', PACKAGE_NAME)]) if (readPkg(cand)?.name === PACKAGE_NAME) return cand;
+  throw new UsageError(
+    `--generator ${path}: no ${PACKAGE_NAME} package there (looked for package.json in it, in package/ and in node_modules/${PACKAGE_NAME}/)`,
+  );
 }
 
 export interface ResolveOptions {
@@ -204,24 +215,24 @@ function npmPack(version: string, root: string, log: (l: string) => void): strin
   }
 }
 
-/** The generator of exactly `version`. */
-export function resolveGenerator(version: string, o: ResolveOptions): Generator {
+/** create-agent-service at exactly `version`, from wherever it can be had (see the top of this file). */
+export function resolveVersion(version: string, o: ResolveOptions): GeneratorVersion {
   const env = o.env ?? process.env;
-  if (version === VERSION) return runningGenerator();
+  if (version === VERSION) return runningVersion();
   const found: string[] = [];
   for (const p of o.generatorPaths) {
     const root = locateGenerator(p, env);
     const v = readPkg(root)?.version;
-    if (v === version) return installedGenerator(root);
+    if (v === version) return installedVersion(root);
     found.push(`${p} is ${v}`);
   }
   const root = cacheRoot(env);
   const cached = join(root, version, 'package');
-  if (readPkg(cached)?.version === version) return installedGenerator(cached);
+  if (readPkg(cached)?.version === version) return installedVersion(cached);
   const offline = env.CREATE_AGENT_SERVICE_OFFLINE !== undefined && env.CREATE_AGENT_SERVICE_OFFLINE !== '' && env.CREATE_AGENT_SERVICE_OFFLINE !== '0';
   if (!offline) {
     const fetched = npmPack(version, root, o.log);
-    if (fetched && readPkg(fetched)?.version === version) return installedGenerator(fetched);
+    if (fetched && readPkg(fetched)?.version === version) return installedVersion(fetched);
   }
   throw new UsageError(
     [
