@@ -20,8 +20,8 @@ from ..web.errors import (
     BadRequest,
     InternalError,
     ValidationFailed,
-    code_for_status,
     error_payload,
+    status_error_payload,
 )
 
 logger = logging.getLogger(__name__)
@@ -73,10 +73,8 @@ def handle_http_exception(request: AnyRequest, exc: Exception) -> Response[dict[
         return error_response(BadRequest("malformed JSON body"))
     if exc.status_code >= 500:
         return handle_unexpected(request, exc)
-    code = code_for_status(exc.status_code)
-    message = exc.detail.lower() if exc.status_code in (404, 405) else exc.detail
     return Response(
-        error_payload(code, message or code.replace("_", " ")),
+        status_error_payload(exc.status_code, exc.detail),
         status_code=exc.status_code,
         headers=dict(exc.headers or {}),
         media_type="application/json",

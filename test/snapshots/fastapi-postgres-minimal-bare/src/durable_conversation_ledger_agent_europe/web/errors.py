@@ -139,6 +139,18 @@ def code_for_status(status: int) -> str:
     return "internal_error" if status >= 500 else "bad_request"
 
 
+def status_error_payload(status: int, detail: object) -> dict[str, Any]:
+    """The error body of a status the framework answered itself (its 404, 405, ...).
+
+    ``detail`` is the framework's message (lower-cased for 404 and 405, whose
+    reason phrases the framework capitalises); without one, the code says it.
+    """
+    code = code_for_status(status)
+    if not isinstance(detail, str) or not detail:
+        return error_payload(code, code.replace("_", " "))
+    return error_payload(code, detail.lower() if status in (404, 405) else detail)
+
+
 # The statuses /v1/chat and /v1/chat/stream may answer with the error shape
 # (the OpenAPI documents of both frameworks list them).
 CHAT_ERROR_STATUSES: tuple[int, ...] = (400, 401, 413, 415, 422, 429, 500, 502, 503, 504)

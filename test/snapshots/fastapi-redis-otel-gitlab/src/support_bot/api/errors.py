@@ -15,8 +15,8 @@ from ..web.errors import (
     BadRequest,
     InternalError,
     ValidationFailed,
-    code_for_status,
     error_payload,
+    status_error_payload,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,10 +43,8 @@ async def handle_agent_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(StarletteHTTPException, exc)
-    code = code_for_status(exc.status_code)
-    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return JSONResponse(
-        error_payload(code, message.lower() if exc.status_code in (404, 405) else message),
+        status_error_payload(exc.status_code, exc.detail),
         status_code=exc.status_code,
         headers=dict(exc.headers or {}),
     )
