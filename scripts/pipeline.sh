@@ -64,7 +64,7 @@ UV=$(command -v uv || true)
 if [[ $UV == */shims/uv ]] && command -v pyenv >/dev/null; then UV=$(pyenv which uv 2>/dev/null || echo "$UV"); fi
 UV=${UV:-uv}
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 
 stages=("${ALL_STAGES[@]}")
 containers=auto
