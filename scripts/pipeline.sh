@@ -480,7 +480,11 @@ stage_browser() {
   local p=$1 log=$2
   local name="$CAS-$p-browser" chromium="${CHROMIUM:-/usr/bin/chromium}"
   [[ -x $chromium ]] || { echo "  no Chromium at $chromium (apt-get install chromium, or set CHROMIUM)"; return 1; }
-  start_container "$p" "$name" "$BROWSER_PORT" "$log" "API_KEYS=$API_KEY" "FAKE_LLM_LATENCY_MS=300" >/dev/null || return 1
+  local envs=("API_KEYS=$API_KEY" "FAKE_LLM_LATENCY_MS=300")
+  # The memory store is per process: with several workers a reload may reach one
+  # that never saw the session (the page then says the session is gone).
+  [[ $(answer "$p" store) == memory ]] && envs+=("WORKERS=1")
+  start_container "$p" "$name" "$BROWSER_PORT" "$log" "${envs[@]}" >/dev/null || return 1
   mkdir -p "$(frag "$p")"
   rm -f "$(frag "$p")"/playground*.png "$(frag "$p")/browser.json"
   local rc=0

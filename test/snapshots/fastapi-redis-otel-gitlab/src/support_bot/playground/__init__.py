@@ -1,11 +1,12 @@
 """The playground: one page at ``/playground`` to talk to this service from a browser.
 
 Plain ASGI, no web framework: ``web.app.wrap_app()`` (the middleware stack of
-both framework layers) mounts it through ``with_playground()`` when ``settings.playground_on`` (on in
-development, off in production unless ``PLAYGROUND_ENABLED=true``). When off it
-is not mounted at all, so ``/playground`` is a 404 like any unknown route and
-nothing of it appears in the OpenAPI document. The page's files (``static/``)
-ship in the package, read once at start: no build step, no CDN.
+both framework layers) mounts it through ``with_playground()`` when
+``settings.playground_on`` (on in development, off in production unless
+``PLAYGROUND_ENABLED=true``). When off it is not mounted at all, so
+``/playground`` is a 404 like any unknown route and nothing of it appears in the
+OpenAPI document. The page's files (``static/``) ship in the package, read once
+at start: no build step, no CDN.
 """
 
 from __future__ import annotations
