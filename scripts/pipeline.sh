@@ -15,8 +15,8 @@
 #   --keep         leave the conformance container running afterwards
 #   -h, --help
 #
-# Stages, in order: generate lint python observability build run conformance drain
-# report.
+# Stages, in order: generate lint python observability build run conformance browser
+# drain report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
 # A stage that needs an earlier one's product takes it from out/ (generate ->
 # out/<preset>, build -> the image localhost/cas-<preset>:pipeline; with
 # PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
@@ -27,15 +27,16 @@
 # PIPELINE_PORT_BASE (18310), PIPELINE_PYTHON (3.11: the interpreter uv uses for
 # the generated project's own checks), PIPELINE_PRESETS (test/presets),
 # PIPELINE_SNAPSHOTS (test/snapshots), DRAIN_LATENCY_MS (2500),
-# DRAIN_SHUTDOWN_TIMEOUT (15), CONFORMANCE_FUZZ_COUNT (1000), OBS_PORT_BASE
+# DRAIN_SHUTDOWN_TIMEOUT (15), CONFORMANCE_FUZZ_COUNT (1000), CHROMIUM
+# (/usr/bin/chromium), OBS_PORT_BASE
 # (PIPELINE_PORT_BASE+40: scripts/verify-observability.sh's ports +10, +20, +40).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-ALL_STAGES=(generate lint python observability build run conformance drain report)
-CONTAINER_STAGES=" build run conformance drain "
+ALL_STAGES=(generate lint python observability build run conformance browser drain report)
+CONTAINER_STAGES=" build run conformance browser drain "
 OUT=$(realpath -m "${PIPELINE_OUT:-out}")
 ENGINE="${ENGINE:-podman}"
 PYTHON_IMAGE="${PYTHON_IMAGE:-localhost/python-base:bookworm}"
@@ -47,6 +48,7 @@ SNAPSHOTS_DIR="${PIPELINE_SNAPSHOTS:-test/snapshots}"
 APP_PORT=$PORT_BASE              # the conformance container
 VARIANT_PORT=$((PORT_BASE + 1))  # auth off / docs off / rate limit
 DRAIN_PORT=$((PORT_BASE + 2))    # the drain container
+BROWSER_PORT=$((PORT_BASE + 3))  # the browser stage's container
 export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
 CAS="cas${PIPELINE_ID:+-$PIPELINE_ID}" # image and container name prefix
 API_KEY="cas-pipeline-key-0123456789"
@@ -62,7 +64,7 @@ UV=$(command -v uv || true)
 if [[ $UV == */shims/uv ]] && command -v pyenv >/dev/null; then UV=$(pyenv which uv 2>/dev/null || echo "$UV"); fi
 UV=${UV:-uv}
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 
 stages=("${ALL_STAGES[@]}")
 containers=auto
@@ -469,6 +471,33 @@ stage_conformance() {
   return $rc
 }
 
+# browser: the playground (GET /playground) in a real headless Chromium, Debian's
+# chromium driven by playwright-core (test/browser/playground.mjs), against the
+# hardened container with an API key configured and a fake model slow enough
+# (FAKE_LLM_LATENCY_MS) that the tokens visibly stream. Screenshots and the checks:
+# out/report/<preset>/playground*.png, browser.json.
+stage_browser() {
+  local p=$1 log=$2
+  local name="$CAS-$p-browser" chromium="${CHROMIUM:-/usr/bin/chromium}"
+  [[ -x $chromium ]] || { echo "  no Chromium at $chromium (apt-get install chromium, or set CHROMIUM)"; return 1; }
+  local envs=("API_KEYS=$API_KEY" "FAKE_LLM_LATENCY_MS=300")
+  # The memory store is per process: with several workers a reload may reach one
+  # that never saw the session (the page then says the session is gone).
+  [[ $(answer "$p" store) == memory ]] && envs+=("WORKERS=1")
+  start_container "$p" "$name" "$BROWSER_PORT" "$log" "${envs[@]}" >/dev/null || return 1
+  mkdir -p "$(frag "$p")"
+  rm -f "$(frag "$p")"/playground*.png "$(frag "$p")/browser.json"
+  local rc=0
+  BROWSER_BASE_URL=$(base_url_for "$BROWSER_PORT") BROWSER_API_KEY=$API_KEY CHROMIUM=$chromium \
+    BROWSER_SCREENSHOT_DIR="$(frag "$p")" BROWSER_REPORT="$(frag "$p")/browser.json" \
+    run_logged "$log" node test/browser/playground.mjs || rc=1
+  grep -E '^FAIL |passed, ' "$log" | sed 's/^/  /'
+  ((rc)) || echo "  screenshots: $(frag "$p")/playground.png, playground-dark.png, playground-360.png"
+  save_logs "$p" "$name"
+  remove_container "$name"
+  return $rc
+}
+
 stage_drain() {
   local p=$1 log=$2
   local name="$CAS-$p-drain"
@@ -518,6 +547,7 @@ cleanup() {
     ((keep)) || remove_container "$CAS-$p"
     remove_container "$CAS-$p-variant"
     remove_container "$CAS-$p-drain"
+    remove_container "$CAS-$p-browser"
   done
 }
 trap cleanup EXIT

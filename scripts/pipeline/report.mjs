@@ -4,9 +4,10 @@
 //   node scripts/pipeline/report.mjs OUT --summary P1 P2... -> OUT/report.md + a table on stdout
 // Reads the fragments scripts/pipeline.sh leaves in OUT/report/<preset>/:
 // stages.tsv, build.json, history.json, run.json, observability.json and
-// conformance*.json (vitest's JSON reporter), drain.json. Missing fragments are reported as "not run".
+// conformance*.json (vitest's JSON reporter), drain.json, browser.json (+ the playground
+// screenshots next to it). Missing fragments are reported as "not run".
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 const [out, ...rest] = process.argv.slice(2);
 if (!out || rest.length === 0) {
@@ -67,6 +68,16 @@ function presetReport(p) {
   history ??= [];
   const run = readJson(join(dir, 'run.json'));
   const drain = readJson(join(dir, 'drain.json'));
+  const browserRun = readJson(join(dir, 'browser.json'));
+  const browser = browserRun
+    ? {
+        passed: browserRun.passed,
+        checks_passed: browserRun.checks.filter((c) => c.ok).length,
+        checks_failed: browserRun.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`),
+        // relative to OUT, as report.md links them
+        screenshots: browserRun.screenshots.filter((f) => existsSync(f)).map((f) => relative(out, f)),
+      }
+    : undefined;
   return {
     preset: p,
     answers: generated?.answers ?? presetJson?.answers ?? presetJson,
@@ -96,6 +107,7 @@ function presetReport(p) {
     },
     observability: vitestCounts(join(dir, 'observability.json')),
     drain,
+    browser,
   };
 }
 
@@ -115,7 +127,7 @@ const reports = presets.map((p) => {
   writeFileSync(join(out, 'report', `${p}.json`), `${JSON.stringify(r, null, 2)}\n`);
   return r;
 });
-const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'drain', 'report'];
+const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'browser', 'drain', 'report'];
 const lines = [];
 lines.push('# Verification pipeline report', '');
 lines.push('Stage durations in seconds (`–` not run for this preset, `FAIL` failed).', '');
@@ -151,6 +163,17 @@ for (const r of reports) {
   for (const l of r.image.layers) {
     if (!l.size_bytes) continue;
     lines.push(`| ${mb(l.size_bytes)} | \`${l.created_by.replace(/\|/g, '\\|').replace(/`/g, "'")}\` |`);
+  }
+}
+const browsed = reports.filter((r) => r.browser);
+if (browsed.length) {
+  lines.push('', '## The playground in a browser', '');
+  lines.push('Headless Chromium against the hardened container (test/browser/playground.mjs): stream, tool call, trace id, session, reload, errors, markup as text, CSP.', '');
+  for (const r of browsed) {
+    const b = r.browser;
+    lines.push(`- ${r.preset}: ${b.passed ? 'ok' : 'FAIL'}, ${b.checks_passed} checks passed, ${b.checks_failed.length} failed`);
+    for (const f of b.checks_failed) lines.push(`  - failed: ${f}`);
+    for (const shot of b.screenshots) lines.push(`  - ![${r.preset}: ${shot.replace(/^.*\//, '')}](${shot})`);
   }
 }
 const failedTests = reports.flatMap((r) =>

@@ -1,4 +1,4 @@
-"""The bodies of the contract's errors, /health and /ready (OpenAPI models)."""
+"""The bodies of the contract's errors, /health, /ready and /v1/sessions (OpenAPI models)."""
 
 from __future__ import annotations
 
@@ -34,3 +34,15 @@ class HealthResponse(BaseModel):
 class ReadyResponse(BaseModel):
     status: ReadyStatus
     checks: dict[str, str]
+
+
+class SessionMessage(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class SessionHistory(BaseModel):
+    """``GET /v1/sessions/{session_id}``: the session's kept history, oldest first."""
+
+    session_id: str
+    messages: list[SessionMessage]

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     auth_disabled: bool = False
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     docs_enabled: bool | None = None
+    playground_enabled: bool | None = None
     rate_limit_per_minute: int = Field(default=0, ge=0)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1)
@@ -118,6 +119,13 @@ class Settings(BaseSettings):
     @property
     def docs_on(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else not self.is_production
+
+    @property
+    def playground_on(self) -> bool:
+        """The /playground page: on unless production, where PLAYGROUND_ENABLED=true turns it on."""
+        if self.playground_enabled is not None:
+            return self.playground_enabled
+        return not self.is_production
 
     @property
     def uses_fake_llm(self) -> bool:

@@ -11,9 +11,9 @@ from .. import __version__, lifecycle
 from ..agent.schemas import ChatRequest, ChatResponse
 from ..context import current_trace_id
 from ..web.admission import admit
-from ..web.endpoints import open_stream, readiness
+from ..web.endpoints import open_stream, read_session, readiness
 from ..web.errors import CHAT_ERROR_STATUSES
-from ..web.schemas import ErrorResponse, HealthResponse, ReadyResponse
+from ..web.schemas import ErrorResponse, HealthResponse, ReadyResponse, SessionHistory
 from ..web.services import Services
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -96,3 +96,15 @@ async def chat_stream(body: ChatRequest, services: ServicesDep) -> StreamingResp
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get(
+    "/v1/sessions/{session_id}",
+    response_model=SessionHistory,
+    responses={404: {"model": ErrorResponse}, **ERROR_RESPONSES},
+    dependencies=[Depends(guard)],
+    tags=["agent"],
+    description="A session's kept history (user messages and answers), oldest first.",
+)
+async def session_history(session_id: str, services: ServicesDep) -> SessionHistory:
+    return await read_session(services, session_id)

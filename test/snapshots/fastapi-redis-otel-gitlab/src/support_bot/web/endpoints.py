@@ -1,13 +1,15 @@
-"""The framework-free bodies of /ready and /v1/chat/stream."""
+"""The framework-free bodies of /ready, /v1/chat/stream and /v1/sessions/{session_id}."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 from .. import lifecycle
 from ..agent.loop import encode_sse, stream_events
-from ..agent.schemas import ChatRequest
-from .schemas import ReadyStatus
+from ..agent.schemas import IDENTIFIER_PATTERN, ChatRequest
+from .errors import NotFound, ValidationFailed
+from .schemas import ReadyStatus, SessionHistory, SessionMessage
 from .services import Services
 
 
@@ -47,3 +49,24 @@ async def open_stream(
             yield encode_sse(event, data)
 
     return events()
+
+
+async def read_session(services: Services, session_id: str) -> SessionHistory:
+    """``GET /v1/sessions/{session_id}``: the history the store keeps for a session.
+
+    The id follows the same rule as in a chat request (422 otherwise); a session
+    the store does not hold (never started, expired, or trimmed to nothing) is 404.
+    Only the user's messages and the answers are returned, as the store keeps them.
+    """
+    if not re.fullmatch(IDENTIFIER_PATTERN, session_id):
+        raise ValidationFailed(
+            details=[{"field": "session_id", "reason": f"must match {IDENTIFIER_PATTERN}"}]
+        )
+    messages = [
+        SessionMessage(role=message["role"], content=message["content"])
+        for message in await services.store.load(session_id)
+        if message.get("role") in ("user", "assistant") and isinstance(message.get("content"), str)
+    ]
+    if not messages:
+        raise NotFound("no such session")
+    return SessionHistory(session_id=session_id, messages=messages)

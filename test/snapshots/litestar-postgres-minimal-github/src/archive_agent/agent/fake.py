@@ -3,7 +3,9 @@
 It behaves like a tool-using model so the whole loop runs offline: a message
 containing an arithmetic expression ("what is 6*7") makes it request the
 ``calculator`` tool, and the tool's result becomes its answer ("... 42").
-Anything else gets a reply derived from the message. ``FAKE_LLM_LATENCY_MS``
+A message containing ``show untrusted markup`` gets an answer full of HTML
+(``MARKUP_ANSWER``), so a client can check it shows model output as text and
+runs none of it. Anything else gets a reply derived from the message. ``FAKE_LLM_LATENCY_MS``
 makes every call take that long (spread over the streamed tokens).
 """
 
@@ -28,6 +30,15 @@ from .llm import (
 from .tools import ToolError, calculate
 
 _EXPRESSION = re.compile(r"[\d(][\d\s.+\-*/%^()]*[+\-*/%^][\d\s.+\-*/%^()]*[\d)]")
+
+
+# The playground's check that model output is shown as text: a page that
+# rendered this as HTML would run the handler (and set window.playgroundXss).
+MARKUP_TRIGGER = "show untrusted markup"
+MARKUP_ANSWER = (
+    'Untrusted markup, to be shown as text: <img src=x onerror="window.playgroundXss=1;alert(1)">'
+    " <script>window.playgroundXss=2</script> <b>not bold</b>"
+)
 
 
 def find_expression(text: str) -> str | None:
@@ -64,6 +75,8 @@ class FakeChatModel:
                 answer = f"The answer is {result}."
             return Completion(content=answer)
         text = str(last.get("content") or "")
+        if MARKUP_TRIGGER in text.lower():
+            return Completion(content=MARKUP_ANSWER)
         tool_names = {tool["function"]["name"] for tool in tools}
         expression = find_expression(text) if "calculator" in tool_names else None
         if expression is not None:

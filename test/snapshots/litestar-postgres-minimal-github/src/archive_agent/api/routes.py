@@ -9,7 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
 
@@ -17,9 +17,9 @@ from .. import __version__, lifecycle
 from ..agent.schemas import ChatRequest, ChatResponse
 from ..context import current_trace_id
 from ..web.admission import admit
-from ..web.endpoints import open_stream, readiness
+from ..web.endpoints import open_stream, read_session, readiness
 from ..web.errors import CHAT_ERROR_STATUSES
-from ..web.schemas import ErrorResponse, HealthResponse, ReadyResponse
+from ..web.schemas import ErrorResponse, HealthResponse, ReadyResponse, SessionHistory
 from ..web.services import Services
 
 ChatBody = Annotated[ChatRequest, Body(media_type=RequestEncodingType.JSON)]
@@ -96,4 +96,20 @@ async def chat_stream(data: ChatBody, request: Request[Any, Any, Any]) -> Stream
     )
 
 
-ROUTES: list[ControllerRouterHandler] = [health, ready, chat, chat_stream]
+@get(
+    "/v1/sessions/{session_id:str}",
+    guards=[guard],
+    responses={
+        404: ResponseSpec(data_container=ErrorResponse, description="no such session"),
+        **ERROR_RESPONSES,
+    },
+    tags=["agent"],
+    description="A session's kept history (user messages and answers), oldest first.",
+)
+async def session_history(
+    session_id: FromPath[str], request: Request[Any, Any, Any]
+) -> SessionHistory:
+    return await read_session(get_services(request.app), session_id)
+
+
+ROUTES: list[ControllerRouterHandler] = [health, ready, chat, chat_stream, session_history]
