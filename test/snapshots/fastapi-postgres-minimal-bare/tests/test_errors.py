@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from durable_conversation_ledger_agent_europe.web.errors import STATUS_CODES, code_for_status, status_error_payload
+from durable_conversation_ledger_agent_europe.web.errors import (
+    STATUS_CODES,
+    code_for_status,
+    status_error_payload,
+)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from lite_agent_with_the_longest_allowed_name.web.errors import STATUS_CODES, code_for_status, status_error_payload
+from lite_agent_with_the_longest_allowed_name.web.errors import (
+    STATUS_CODES,
+    code_for_status,
+    status_error_payload,
+)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from archive_agent.web.errors import STATUS_CODES, code_for_status, status_error_payload
+from archive_agent.web.errors import (
+    STATUS_CODES,
+    code_for_status,
+    status_error_payload,
+)
 
 
 @pytest.mark.parametrize(
