@@ -277,8 +277,9 @@ def test_exports_exactly_the_one_metrics_contract(telemetry: Telemetry) -> None:
         metric = exported[spec.name]
         assert (metric.description, metric.unit) == (spec.description, spec.unit), spec.name
         for point in metric.data.data_points:
-            assert set(point.attributes) == set(spec.labels), spec.name
+            assert set(point.attributes or {}) == set(spec.labels), spec.name
             if spec.kind == "histogram":
+                assert isinstance(point, HistogramDataPoint)
                 assert tuple(point.explicit_bounds) == spec.buckets, spec.name
 
 
