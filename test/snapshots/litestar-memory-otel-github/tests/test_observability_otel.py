@@ -41,7 +41,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from lite_agent_with_the_longest_allowed_name import observability
 from lite_agent_with_the_longest_allowed_name.observability import _histograms, _sampling, _state
-from lite_agent_with_the_longest_allowed_name.observability_contract import DURATION_BUCKETS, METRICS
+from lite_agent_with_the_longest_allowed_name.observability_contract import (
+    DURATION_BUCKETS,
+    METRICS,
+)
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
