@@ -291,6 +291,22 @@ function serviceSection(S) {
   return out;
 }
 
+function instrumentsSection(I) {
+  const out = ['## OpenTelemetry instruments', '', ...groupHeader(I, 'instruments')];
+  if (!I || I.error) return out;
+  out.push(
+    `${I.settings.what}.`,
+    '',
+    '| metric updates of one turn (SDK) | (own) | whole turn | SDK cost, share of throughput |',
+    '| --- | --- | --- | --- |',
+    `| ${I.sdkUs} µs | ${I.ownUs} µs | ${I.turnUs} µs | ${I.sdkThroughputCostPct} % |`,
+    '',
+    'The otel layer keeps its own counters and histograms (`_state.Tally`, `_histograms.DurationHistogram`) only while the SDK would cost more than 5 % of `/v1/chat` throughput.',
+    '',
+  );
+  return out;
+}
+
 export function renderBenchmarks(results) {
   const m = results.machine;
   const out = [
@@ -302,7 +318,7 @@ export function renderBenchmarks(results) {
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service')}; ${code('--quick')} for a short smoke run.`,
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments')}; ${code('--quick')} for a short smoke run.`,
     '',
     '## Targets',
     '',
@@ -313,6 +329,7 @@ export function renderBenchmarks(results) {
     ...generatorSection(results.groups?.generator),
     ...imageSection(results.groups?.image),
     ...serviceSection(results.groups?.service),
+    ...instrumentsSection(results.groups?.instruments),
   ];
   return `${out
     .join('\n')

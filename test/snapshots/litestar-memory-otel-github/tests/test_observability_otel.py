@@ -41,6 +41,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from lite_agent_with_the_longest_allowed_name import observability
 from lite_agent_with_the_longest_allowed_name.observability import _histograms, _sampling, _state
+from lite_agent_with_the_longest_allowed_name.observability_contract import (
+    DURATION_BUCKETS,
+    METRICS,
+)
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -267,6 +271,21 @@ def test_contract_metrics_names_units_labels_and_buckets(telemetry: Telemetry) -
     assert units["agent_token_budget_used_ratio"] == "1"
 
 
+def test_exports_exactly_the_one_metrics_contract(telemetry: Telemetry) -> None:
+    """Every metric of observability_contract.METRICS, with its description, unit and buckets."""
+    call("POST", "/v1/chat")
+    exported = {m.name: m for m in telemetry.metrics()}
+    assert set(exported) == {spec.name for spec in METRICS}
+    for spec in METRICS:
+        metric = exported[spec.name]
+        assert (metric.description, metric.unit) == (spec.description, spec.unit), spec.name
+        for point in metric.data.data_points:
+            assert set(point.attributes or {}) == set(spec.labels), spec.name
+            if spec.kind == "histogram":
+                assert isinstance(point, HistogramDataPoint)
+                assert tuple(point.explicit_bounds) == spec.buckets, spec.name
+
+
 def test_labels_are_bounded(telemetry: Telemetry) -> None:
     for i in range(50):
         call("GET", f"/random/{i}/x{i * 7}")
@@ -463,7 +482,7 @@ def test_duration_histogram_buckets_sum_min_max() -> None:
     chat = points[("/v1/chat", "POST")]
     # upper bounds are inclusive: 0.05 is in the first bucket, 0.050001 in the second
     assert list(chat.bucket_counts) == [2, 1, 0, 0, 0, 1, 0, 0, 0, 1]
-    assert list(chat.explicit_bounds) == list(_histograms.DURATION_BUCKETS)
+    assert list(chat.explicit_bounds) == list(DURATION_BUCKETS)
     assert chat.count == 5
     assert chat.sum == pytest.approx(33.110001)
     assert (chat.min, chat.max) == (0.01, 31.0)

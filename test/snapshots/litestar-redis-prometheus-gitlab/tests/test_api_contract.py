@@ -444,22 +444,22 @@ def test_metrics_route_is_get_only(client: TestClient) -> None:
 
 
 def test_route_template_in_scope_state(client: TestClient) -> None:
-    from triage_agent.middleware import access_log
+    from triage_agent import observability_contract
 
     seen: list[str] = []
-    original = access_log.route_template
+    original = observability_contract.route_template
 
     def spy(scope: Any) -> str:
         seen.append(original(scope))
         return seen[-1]
 
-    access_log.route_template = spy
+    observability_contract.route_template = spy
     try:
         chat(client)
         client.get("/health")
         client.get("/nope/123")
     finally:
-        access_log.route_template = original
+        observability_contract.route_template = original
     assert seen == ["/v1/chat", "/health", "unmatched"]
 
 

@@ -6,10 +6,12 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 
 from triage_agent import observability
 from triage_agent.config import Settings
 from triage_agent.middleware import Receive, Scope, Send
+from triage_agent.observability_contract import METRICS
 
 
 def sample(name: str, **labels: str) -> float:
@@ -147,3 +149,48 @@ async def test_single_process_scrape_has_only_the_contract_metrics() -> None:
         "agent_token_budget_used_ratio",
     }
     assert "_created" not in text
+
+
+async def test_scrape_serves_exactly_the_one_metrics_contract() -> None:
+    """Every metric of observability_contract.METRICS, with its help text, type, labels and buckets."""
+    settings = Settings(_env_file=None)
+    observability.setup(settings)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["state"]["route_template"] = "/v1/chat"
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    instrumented = observability.instrument_app(app, settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=instrumented), base_url="http://t"
+    ) as client:
+        await client.post("/v1/chat")
+        await client.request("BREW", "/v1/chat")
+    with observability.llm_call("m1") as llm:
+        llm.set_usage(1, 1)
+    with observability.tool_call("calc"):
+        pass
+    observability.record_tokens("m1", 1, 1)
+    metrics = observability.metrics_app()
+    assert metrics is not None
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=metrics), base_url="http://t"
+    ) as client:
+        text = (await client.get("/metrics")).text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    expected = {spec.name.removesuffix("_total"): spec for spec in METRICS}
+    assert set(families) == set(expected)
+    for name, spec in expected.items():
+        family = families[name]
+        kind = "gauge" if spec.kind == "updown" else spec.kind
+        assert (family.documentation, family.type) == (spec.description, kind), name
+        for s in family.samples:
+            labels = set(s.labels) - {"le"}
+            assert labels == set(spec.labels), name
+        if spec.kind == "histogram":
+            bounds = sorted({float(s.labels["le"]) for s in family.samples if "le" in s.labels})
+            assert bounds == [*spec.buckets, float("inf")], name
+    methods = {s.labels["method"] for s in families["agent_requests"].samples}
+    assert "_OTHER" in methods
+    assert "BREW" not in methods

@@ -6,10 +6,8 @@ protocol, sampler, resource attributes, export interval, ``OTEL_SDK_DISABLED``,
 contract's names, units and labels (``agent_*``); the collector turns them into
 the same Prometheus series the prometheus stack exposes by scrape.
 
-Interface shared by every observability layer: docs of the generated project,
-``prepare_process_tree``, ``setup``, ``shutdown``, ``instrument_app``,
-``metrics_app``, ``current_trace_ids``, ``llm_call``, ``tool_call``,
-``record_tokens``, ``set_budget_ratio``.
+Implements ``observability_contract.ObservabilityStack``, like the prometheus
+and minimal stacks.
 """
 
 from __future__ import annotations

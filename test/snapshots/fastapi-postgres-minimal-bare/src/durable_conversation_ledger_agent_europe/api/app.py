@@ -14,7 +14,7 @@ from ..agent.llm import ChatModel
 from ..agent.tools import ToolRegistry
 from ..config import Settings, load_settings
 from ..middleware import ASGIApp, Message, Receive, Scope, Send
-from ..middleware.access_log import UNMATCHED
+from ..observability_contract import UNMATCHED
 from ..sessions import SessionStore
 from ..web.app import (
     CORS_ALLOW_HEADERS,

@@ -1,12 +1,12 @@
 """The contract's two duration histograms, kept by the service and exported with the SDK's metrics.
 
 The SDK's synchronous histogram builds a measurement object and hashes its
-attributes on every ``record()``; with two per request that was about 6 % of
-the throughput of a fake-model ``/v1/chat`` in the generator's benchmark. A histogram only
-needs its bucket counts at export time, so ``DurationHistogram.record`` is a
-bisect and a few additions under a lock, and ``WithHistograms`` adds the
-counts to every export of the wrapped OTLP exporter as regular cumulative OTLP
-histograms: same names, units, labels and buckets as the Prometheus stack.
+attributes on every ``record()`` (see ``_state.Tally`` for the measured cost). A
+histogram only needs its bucket counts at export time, so
+``DurationHistogram.record`` is a bisect and a few additions under a lock, and
+``WithHistograms`` adds the counts to every export of the wrapped OTLP exporter
+as regular cumulative OTLP histograms, with the names, units, labels and
+buckets of ``observability_contract``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,14 @@ import time
 from bisect import bisect_left
 from typing import Any
 
+from opentelemetry.sdk.metrics import (
+    Counter,
+    ObservableCounter,
+    ObservableGauge,
+    ObservableUpDownCounter,
+    UpDownCounter,
+)
+from opentelemetry.sdk.metrics import Histogram as HistogramInstrument
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     Histogram,
@@ -31,15 +39,29 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-# Same buckets as the Prometheus stack (CONTRACT.md).
-DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+from .. import observability_contract as contract
+from ..observability_contract import MetricSpec
+
+# Every instrument cumulative: the hand-written histograms are, and the
+# collector's Prometheus exporter wants cumulative series.
+CUMULATIVE: dict[type, AggregationTemporality] = dict.fromkeys(
+    (
+        Counter,
+        UpDownCounter,
+        HistogramInstrument,
+        ObservableCounter,
+        ObservableUpDownCounter,
+        ObservableGauge,
+    ),
+    AggregationTemporality.CUMULATIVE,
+)
 
 
 class _Series:
     __slots__ = ("count", "counts", "max", "min", "total")
 
-    def __init__(self) -> None:
-        self.counts = [0] * (len(DURATION_BUCKETS) + 1)
+    def __init__(self, buckets: int) -> None:
+        self.counts = [0] * buckets
         self.count = 0
         self.total = 0.0
         self.min = math.inf
@@ -49,21 +71,21 @@ class _Series:
 class DurationHistogram:
     """A cumulative explicit-bucket histogram of seconds by label values."""
 
-    def __init__(self, name: str, description: str, *label_names: str) -> None:
-        self.name = name
-        self.description = description
-        self.label_names = label_names
+    def __init__(self, spec: MetricSpec) -> None:
+        self.spec = spec
+        self.bounds = spec.buckets
+        self.label_names = spec.labels
         self.start_time_unix_nano = time.time_ns()
         self._series: dict[tuple[str, ...], _Series] = {}
         self._lock = threading.Lock()
 
     def record(self, seconds: float, *labels: str) -> None:
         # bucket i counts bounds[i-1] < v <= bounds[i] (OTLP explicit buckets)
-        index = bisect_left(DURATION_BUCKETS, seconds)
+        index = bisect_left(self.bounds, seconds)
         with self._lock:
             series = self._series.get(labels)
             if series is None:
-                series = self._series[labels] = _Series()
+                series = self._series[labels] = _Series(len(self.bounds) + 1)
             series.counts[index] += 1
             series.count += 1
             series.total += seconds
@@ -81,7 +103,7 @@ class DurationHistogram:
                     count=series.count,
                     sum=series.total,
                     bucket_counts=list(series.counts),
-                    explicit_bounds=list(DURATION_BUCKETS),
+                    explicit_bounds=list(self.bounds),
                     min=series.min,
                     max=series.max,
                 )
@@ -90,9 +112,9 @@ class DurationHistogram:
         if not points:
             return None
         return Metric(
-            name=self.name,
-            description=self.description,
-            unit="s",
+            name=self.spec.name,
+            description=self.spec.description,
+            unit=self.spec.unit,
             data=Histogram(
                 data_points=points, aggregation_temporality=AggregationTemporality.CUMULATIVE
             ),
@@ -100,18 +122,11 @@ class DurationHistogram:
 
 
 class Histograms:
-    """The two duration histograms of CONTRACT.md."""
+    """The contract's two duration histograms."""
 
     def __init__(self) -> None:
-        self.request_duration = DurationHistogram(
-            "agent_request_duration_seconds",
-            "HTTP request duration by route template and method.",
-            "route",
-            "method",
-        )
-        self.llm_call_duration = DurationHistogram(
-            "agent_llm_call_duration_seconds", "LLM call duration by model.", "model"
-        )
+        self.request_duration = DurationHistogram(contract.REQUEST_DURATION)
+        self.llm_call_duration = DurationHistogram(contract.LLM_CALL_DURATION)
 
     def metrics(self) -> list[Metric]:
         now = time.time_ns()
@@ -120,7 +135,10 @@ class Histograms:
 
 
 class WithHistograms(MetricExporter):
-    """Wraps a metric exporter: each export also carries the histograms, under ``scope``."""
+    """Wraps a metric exporter: each export also carries the histograms, under ``scope``.
+
+    The inner exporter must be built with ``preferred_temporality=CUMULATIVE`` too.
+    """
 
     def __init__(
         self,
@@ -129,10 +147,7 @@ class WithHistograms(MetricExporter):
         resource: Resource,
         scope: InstrumentationScope,
     ) -> None:
-        super().__init__(
-            preferred_temporality=inner._preferred_temporality,  # the reader reads these two
-            preferred_aggregation=inner._preferred_aggregation,
-        )
+        super().__init__(preferred_temporality=CUMULATIVE)
         self.inner = inner
         self.histograms = histograms
         self.resource = resource

@@ -1,17 +1,14 @@
 """Outermost ASGI wrapper: one SERVER span per HTTP request plus the request metrics.
 
 Framework independent (pure ASGI). The incoming ``traceparent`` is continued
-(propagators from OTEL_PROPAGATORS, W3C trace context by default). The route
-label is the matched route template that the framework layer stores in
-``scope["state"]["route_template"]``; requests no route matched are labelled
-``unmatched``, so raw paths never become labels.
+(propagators from OTEL_PROPAGATORS, W3C trace context by default). Route and
+method labels follow ``observability_contract`` (route templates, never raw
+paths; a bounded method label).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -19,18 +16,9 @@ from opentelemetry.propagators.textmap import Getter, TextMapPropagator
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import get_excluded_urls
 
+from ..middleware import ASGIApp, Message, Receive, Scope, Send
+from ..observability_contract import UNMATCHED, bounded_method, route_template
 from . import _state
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-UNMATCHED = "unmatched"
-_METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
-)
 
 
 class _ScopeHeaders(Getter[Scope]):
@@ -46,33 +34,6 @@ class _ScopeHeaders(Getter[Scope]):
 
 
 _getter = _ScopeHeaders()
-
-
-def route_template(scope: Scope) -> str:
-    """The matched route template, never the raw path.
-
-    The framework layer's ``scope["state"]["route_template"]`` first; else the
-    route the framework's router matched (Starlette/FastAPI ``scope["route"]``,
-    Litestar ``scope["path_template"]``); else ``unmatched``.
-    """
-    state = scope.get("state")
-    if isinstance(state, dict):
-        template = state.get("route_template")
-        if isinstance(template, str) and template and template != UNMATCHED:
-            return template
-    route = scope.get("route")
-    for attr in ("path_format", "path"):
-        value = getattr(route, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    path_template = scope.get("path_template")
-    if isinstance(path_template, str) and path_template:
-        return path_template
-    return UNMATCHED
-
-
-def bounded_method(method: str) -> str:
-    return method if method in _METHODS else "_OTHER"
 
 
 class OpenTelemetryMiddleware:
@@ -104,7 +65,7 @@ class OpenTelemetryMiddleware:
         # A dict shared with the inner layers, so the route template they store is seen here.
         if not isinstance(scope.get("state"), dict):
             scope["state"] = {}
-        method = bounded_method(str(scope.get("method", "")).upper())
+        method = bounded_method(str(scope.get("method", "")))
         path = str(scope.get("path", ""))
         inst = _state.instruments()
         traced = not self.excluded.url_disabled(path)

@@ -18,10 +18,14 @@ from ..agent.llm import ChatModel, OpenAIChatModel
 from ..agent.loop import Agent, AgentLimits
 from ..agent.tools import ToolRegistry, default_registry
 from ..config import Settings
+from ..observability_contract import ObservabilityStack
 from ..sessions import SessionStore, create_store
 from .security import RateLimiter
 
 logger = logging.getLogger(__name__)
+
+# mypy checks here that the chosen observability layer implements the interface.
+_observability: ObservabilityStack = observability
 
 
 @dataclass

@@ -10,19 +10,13 @@ from __future__ import annotations
 import logging
 import time
 
+from .. import observability_contract
 from ..web.errors import InternalError
 from . import ASGIApp, Message, Receive, Scope, Send
 from .errors import send_error
 
 logger = logging.getLogger("access")
 error_logger = logging.getLogger(__name__)
-
-UNMATCHED = "unmatched"
-
-
-def route_template(scope: Scope) -> str:
-    state = scope.get("state") or {}
-    return str(state.get("route_template") or UNMATCHED)
 
 
 class AccessLogMiddleware:
@@ -62,7 +56,7 @@ class AccessLogMiddleware:
                 "request",
                 extra={
                     "method": scope.get("method"),
-                    "route": route_template(scope),
+                    "route": observability_contract.route_template(scope),
                     "status": status,
                     "duration_ms": duration_ms,
                 },

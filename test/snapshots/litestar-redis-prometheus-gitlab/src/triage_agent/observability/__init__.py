@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..observability_contract import bounded_method, route_template
 from ..workers import available_cpus
 
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ __all__ = [
 ]
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 _loaded: Any = None
@@ -162,7 +162,7 @@ class _Instrumented:
             await self.app(scope, receive, send)
             return
         active = _get_metrics().ACTIVE_REQUESTS
-        state = scope.setdefault("state", {})
+        scope.setdefault("state", {})  # shared with the inner layers (the route template)
         started = time.perf_counter()
         status = 500
 
@@ -178,9 +178,8 @@ class _Instrumented:
         finally:
             elapsed = time.perf_counter() - started
             active.dec()
-            route = str(state.get("route_template") or "unmatched")
-            method = str(scope.get("method", "GET")).upper()
-            method = method if method in KNOWN_METHODS else "other"
+            route = route_template(scope)
+            method = bounded_method(str(scope.get("method", "GET")))
             _child("REQUESTS", route, method, str(status)).inc()
             _child("REQUEST_DURATION", route, method).observe(elapsed)
 
