@@ -6,7 +6,7 @@
  * the post-generation steps are imported on the path that needs them.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   OPTION_KEYS,
@@ -22,6 +22,7 @@ import {
   type ResolvedAnswers,
 } from './app/options.js';
 import { parseAnswersText, type ParsedFile } from './app/answers-file.js';
+import { readBoundedText } from './app/read-file.js';
 import { PACKAGE_ROOT, TEMPLATES_DIR, USE_TEMPLATE_PACK, VERSION } from './paths.js';
 
 export interface Io {
@@ -38,8 +39,12 @@ const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, s
 export const EXIT_CANCELLED = 130;
 
 export class Cancelled extends Error {
-  /** The interactive UI already said so. */
-  constructor(readonly shown = false) {
+  constructor(
+    /** The interactive UI already said "cancelled". */
+    readonly shown = false,
+    /** One more line for the user: what the cancelled run left behind. */
+    readonly detail?: string,
+  ) {
     super('cancelled');
   }
 }
@@ -71,20 +76,21 @@ export interface Plan {
 }
 
 function readJsonFile(path: string, io: Io, flag: string, complete: boolean): ParsedFile {
-  const abs = resolve(io.cwd, path);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`${flag} ${path}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`);
-  }
+  const text = readBoundedText(resolve(io.cwd, path), `${flag} ${path}`);
   return parseAnswersText(text, path, complete);
 }
 
 /** Refuse a DIR we must not write into. */
 export function checkTargetDir(dir: string, label: string, force: boolean): void {
-  if (!existsSync(dir)) return;
+  if (!existsSync(dir)) {
+    // DIR will be created with its parents: each existing ancestor must be a directory
+    for (let up = dirname(dir); up !== dirname(up); up = dirname(up))
+      if (existsSync(up)) {
+        if (!statSync(up).isDirectory()) throw new UsageError(`${label}: ${up} is a file, so ${dir} cannot be created`);
+        break;
+      }
+    return;
+  }
   const st = statSync(dir);
   if (!st.isDirectory()) throw new UsageError(`${label}: ${dir} exists and is not a directory`);
   if (!force && readdirSync(dir).length > 0)
@@ -96,7 +102,7 @@ const isCi = (env: NodeJS.ProcessEnv): boolean => {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 };
 
-function displayDir(io: Io, dir: string): string {
+export function displayDir(io: Io, dir: string): string {
   const rel = relative(io.cwd, dir);
   return rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
 }
@@ -117,6 +123,7 @@ export async function main(argv: string[] = process.argv.slice(2), io: Io = defa
     }
     if (err instanceof Cancelled) {
       if (!err.shown) io.stderr.write('cancelled\n');
+      if (err.detail) io.stderr.write(`${err.detail}\n`);
       return EXIT_CANCELLED;
     }
     const e = err as Error;
@@ -172,6 +179,11 @@ async function create(argv: string[], io: Io): Promise<number> {
   if (dirArg !== undefined && dirArg.trim() === '') throw new UsageError('DIR argument: must not be empty');
   if (dirArg !== undefined && flagValues.name === undefined && fromFile?.answers.name === undefined) {
     const base = basename(resolve(io.cwd, dirArg));
+    const presetName = layers[0]?.values.name;
+    if (presetName !== undefined && presetName !== base)
+      throw new UsageError(
+        `${values.preset}: key "name" is "${presetName}" but DIR argument "${printable(dirArg)}" names the service "${printable(base)}": pass --name to choose, or remove "name" from the preset`,
+      );
     layers.push({ values: { name: base }, origin: () => `DIR argument "${printable(dirArg)}" (its basename is the service name unless --name is given)` });
   }
   if (fromFile) layers.push({ values: fromFile.answers, origin: (k) => `${values.answers}: key "${k}"` });
@@ -179,6 +191,9 @@ async function create(argv: string[], io: Io): Promise<number> {
 
   const force = values.force === true;
   const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true && !isCi(io.env) && values.yes !== true && fromFile === undefined;
+
+  // before any question: a DIR we cannot write into is known now
+  if (dirArg !== undefined) checkTargetDir(resolve(io.cwd, dirArg), 'DIR argument', force);
 
   let plan: Plan;
   if (interactive) {

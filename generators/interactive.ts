@@ -19,7 +19,7 @@ import {
 } from './app/options.js';
 import type { ParsedFile } from './app/answers-file.js';
 import type { RenderedTree } from './app/render.js';
-import { Cancelled, checkTargetDir, type GenerateFlags, type Io, type Plan } from './cli.js';
+import { Cancelled, checkTargetDir, displayDir, type GenerateFlags, type Io, type Plan } from './cli.js';
 import { askOption } from './ask-option.js';
 import { VERSION } from './paths.js';
 
@@ -139,30 +139,31 @@ export async function writeInteractive(plan: Plan, tree: RenderedTree, conflicts
     throw err;
   }
   s.stop(`Wrote ${tree.size} files${conflicts.length ? ` (${conflicts.length} existing files overwritten: ${conflicts.join(', ')})` : ''}`);
-  await p.tasks(
-    [
-      {
-        title: 'git init + first commit',
-        enabled: f.git,
-        task: async () => {
-          const [st, msg] = await gitStep(plan, io.env);
-          done.git = st;
-          return msg;
-        },
-      },
-      {
-        title: 'uv sync',
-        enabled: f.install,
-        task: async () => {
-          const [st, msg] = await installStep(plan, io.env);
-          done.install = st;
-          return msg;
-        },
-      },
-    ],
-    opts,
-  );
-  const shown = plan.dir.startsWith(io.cwd + '/') ? plan.dir.slice(io.cwd.length + 1) : plan.dir;
+  // Plain log lines, not clack's spinner: the spinner puts the terminal in raw mode and
+  // exits 0 on Ctrl-C; here Ctrl-C reaches uv and this process as SIGINT, and
+  // installStep ends the run as cancelled, saying what is left to do.
+  const steps = [
+    { title: 'git init + first commit', enabled: f.git, run: async () => { const [st, msg] = await gitStep(plan, io.env); done.git = st; return [st, msg] as const; } },
+    { title: 'uv sync', enabled: f.install, run: async () => { const [st, msg] = await installStep(plan, io.env); done.install = st; return [st, msg] as const; } },
+  ];
+  for (const step of steps) {
+    if (!step.enabled) continue;
+    p.log.step(`${step.title} ...`, opts);
+    let st: string;
+    let msg: string;
+    try {
+      [st, msg] = await step.run();
+    } catch (err) {
+      if (err instanceof Cancelled) {
+        p.cancel('cancelled', opts);
+        throw new Cancelled(true, err.detail);
+      }
+      throw err;
+    }
+    if (st === 'done') p.log.success(msg, opts);
+    else p.log.warn(msg, opts);
+  }
+  const shown = displayDir(io, plan.dir);
   p.note(nextSteps(plan, shown, done).split('\n').slice(1).map((l) => l.trim()).join('\n'), 'Next steps', opts);
   p.outro(`${plan.answers.name} is ready`, opts);
   return 0;

@@ -7,14 +7,13 @@
 import type { Answers } from './answers.js';
 import {
   OPTION_KEYS,
-  OPTIONS,
   UsageError,
   answersFromObject,
   optionSpec,
   printable,
+  reservedNames,
   type PartialAnswers,
 } from './options.js';
-import { PYTHON_KEYWORDS, RESERVED_PACKAGES } from './reserved.js';
 
 export const ANSWERS_FILE = '.agent-service.json';
 
@@ -123,16 +122,7 @@ export function answersJsonSchema(): Record<string, unknown> {
     }
     properties[k] = p;
   }
-  const names = OPTIONS.name;
-  properties.name = {
-    ...(properties.name as object),
-    not: {
-      enum: [...new Set([...PYTHON_KEYWORDS, ...RESERVED_PACKAGES])]
-        .map((n) => n.replace(/_/g, '-'))
-        .filter((n) => new RegExp(names.pattern).test(n))
-        .sort(),
-    },
-  };
+  properties.name = { ...(properties.name as object), not: { enum: reservedNames() } };
   (properties.description as Record<string, unknown>).pattern = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029$`]*$';
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
