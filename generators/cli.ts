@@ -72,7 +72,8 @@ function parseArgError(err: Error & { code?: string }): UsageError {
 export interface Plan {
   answers: ResolvedAnswers;
   dir: string;
-  ownedPaths: string[];
+  /** undefined: the defaults (DEFAULT_OWNED_PATHS) */
+  ownedPaths: string[] | undefined;
 }
 
 function readJsonFile(path: string, io: Io, flag: string, complete: boolean): ParsedFile {
@@ -155,12 +156,12 @@ async function create(argv: string[], io: Io): Promise<number> {
 
   // sources, lowest precedence first: defaults < preset < DIR-derived name < answers file < flags
   const layers: { values: PartialAnswers; origin: (k: OptionKey) => string }[] = [];
-  let ownedPaths: string[] = [];
+  let ownedPaths: string[] | undefined;
   let fromFile: ParsedFile | undefined;
   if (typeof values.preset === 'string') {
     const preset = readJsonFile(values.preset, io, '--preset', false);
     layers.push({ values: preset.answers, origin: (k) => `${values.preset}: key "${k}"` });
-    ownedPaths = preset.ownedPaths ?? [];
+    ownedPaths = preset.ownedPaths;
   }
   if (typeof values.answers === 'string') {
     fromFile = readJsonFile(values.answers, io, '--answers', true);

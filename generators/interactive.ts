@@ -30,7 +30,7 @@ interface PromptInput {
   dirArg: string | undefined;
   force: boolean;
   io: Io;
-  ownedPaths: string[];
+  ownedPaths: string[] | undefined;
 }
 
 function cancelled(): never {

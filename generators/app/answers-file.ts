@@ -17,13 +17,32 @@ import {
 
 export const ANSWERS_FILE = '.agent-service.json';
 
+/**
+ * ownedPaths of a new project, unless a preset or answers file gives its own: the
+ * scaffold the user is meant to change (code, tests, docs, dependencies, local
+ * settings) is theirs from the start, so `check` in CI gates only the files a
+ * platform team standardises: Dockerfile, .dockerignore, compose.yaml, the CI
+ * files, deploy/ and the Makefile. Widen or narrow it by editing the answers file.
+ */
+export const DEFAULT_OWNED_PATHS: readonly string[] = [
+  'src/**',
+  'tests/**',
+  'README.md',
+  'pyproject.toml',
+  'uv.lock',
+  '.python-version',
+  '.env.example',
+  '.gitignore',
+  '.pre-commit-config.yaml',
+];
+
 export const schemaUrl = (version: string): string =>
   `https://unpkg.com/create-agent-service@${version}/schema/agent-service.schema.json`;
 
 export interface AnswersFile {
   generatorVersion: string;
   answers: Answers;
-  ownedPaths: string[];
+  ownedPaths: readonly string[];
 }
 
 /** Deterministic: fixed key order (schema order), 2-space JSON, trailing newline. */

@@ -304,5 +304,6 @@ line by line (git merge-file); true conflicts get <<<<<<< markers and exit 1.
   --dry-run          print the plan per file; write nothing
   --force            run on a dirty git tree (or outside git)
 
-See docs/DRIFT.md.
+The README of every generated project explains .agent-service.json, check and update
+(section "Staying in sync with the generator").
 `;

@@ -189,7 +189,7 @@ describe('generation', () => {
       store: 'memory', ci: 'github', k8s: 'kustomize', python: '3.12', port: 8000, image: 'ghcr.io/acme/my-agent',
       host: 'my-agent.example.com', replicas: 1,
     });
-    expect(file.ownedPaths).toEqual([]);
+    expect(file.ownedPaths).toEqual(['src/**', 'tests/**', 'README.md', 'pyproject.toml', 'uv.lock', '.python-version', '.env.example', '.gitignore', '.pre-commit-config.yaml']);
     expect(r.stdout).toMatch(/Next steps:/);
   });
 
