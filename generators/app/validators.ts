@@ -31,7 +31,7 @@ export function validateName(v: string): string | undefined {
     return `"${v}" is reserved: its Python package "${pkg}" would shadow the Python module of the same name`;
   // service names are lowercase with '-' only, so v is already its PEP 503 normal form
   if (LOCKED_DISTRIBUTIONS[v])
-    return `"${v}" is reserved: the generated project depends on the distribution "${v}" (templates/locks), and a project cannot depend on its own name (uv sync fails)`;
+    return `"${v}" is reserved: the generated project depends on the package "${v}" (a locked dependency), and a project cannot depend on its own name (uv sync fails)`;
   const shadowed = Object.entries(LOCKED_DISTRIBUTIONS).find(([, modules]) => modules.includes(pkg));
   if (shadowed)
     return `"${v}" is reserved: its Python package "${pkg}" would shadow the module "${pkg}" of the locked dependency ${shadowed[0]}`;

@@ -85,7 +85,7 @@ describe('invalid input: one line, exit 2, nothing written', () => {
   ])('%s %j', (flag, value, message) => refused(['svc', flag, value, '--yes'], message));
 
   it.each([
-    ['click', /depends on the distribution "click"/],
+    ['click', /depends on the package "click"/],
     ['yaml', /shadow the module "yaml" of the locked dependency pyyaml/],
     ['conftest', /module in the generated tests folder/],
   ])('--name %s: a locked dependency or test module, with the reason', (name, message) =>

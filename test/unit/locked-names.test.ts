@@ -34,10 +34,10 @@ describe('names reserved by the locks and the generated tests (generators/app/lo
     expect([...TEST_MODULES]).toEqual(testModulesInTemplates());
   });
   it.each([
-    ['click', /depends on the distribution "click"/],
-    ['idna', /depends on the distribution "idna"/],
-    ['pydantic-core', /depends on the distribution "pydantic-core"/],
-    ['pyyaml', /depends on the distribution "pyyaml"/],
+    ['click', /depends on the package "click"/],
+    ['idna', /depends on the package "idna"/],
+    ['pydantic-core', /depends on the package "pydantic-core"/],
+    ['pyyaml', /depends on the package "pyyaml"/],
     ['yaml', /shadow the module "yaml" of the locked dependency pyyaml/],
     ['dotenv', /shadow the module "dotenv" of the locked dependency python-dotenv/],
     ['google', /shadow the module "google"/],
