@@ -25,6 +25,16 @@ export default defineConfig({
         },
       },
       {
+        // the generated project's own ruff over odd accepted inputs (test/lint): needs uv and the
+        // locked ruff (uv cache or PyPI); run by .ci/run
+        test: {
+          name: 'lint',
+          include: ['test/lint/**/*.test.ts'],
+          testTimeout: 60_000,
+          maxWorkers: 2,
+        },
+      },
+      {
         // the generated service, running, against CONTRACT.md (test/conformance, scripts/pipeline.sh)
         test: {
           name: 'conformance',

@@ -6,8 +6,8 @@
  * message text of Node's is parsed.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from './app/errors.js';
 import { printable } from './app/options.js';
-import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

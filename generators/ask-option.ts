@@ -12,6 +12,7 @@ export interface AskOptionInput {
   initial: string | number | undefined;
   /** a message for an invalid value, or undefined when it is fine */
   validate: (raw: string) => string | undefined;
+  /** shown dim in an empty text input, and taken when the user just presses Enter */
   placeholder?: string;
   /** called with clack's cancel symbol: must throw */
   onCancel: () => never;
@@ -36,9 +37,10 @@ export async function askOption(a: AskOptionInput): Promise<string | number> {
       ...a.io,
       message: spec.message,
       placeholder: a.placeholder,
+      defaultValue: a.placeholder,
       initialValue: a.initial === undefined ? undefined : String(a.initial),
-      validate: (v) => a.validate(v ?? ''),
+      validate: (v) => a.validate(v || (a.placeholder ?? '')),
     }),
   );
-  return checkValue(a.key, raw, spec.flag);
+  return checkValue(a.key, raw || (a.placeholder ?? ''), spec.flag);
 }

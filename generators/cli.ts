@@ -7,8 +7,10 @@
  * options schema; the renderer, yeoman, clack, the post-generation steps and
  * check/update are imported on the path that needs them.
  */
+
+import { UsageError } from './app/errors.js';
 import { create } from './create.js';
-import { Cancelled, EXIT_CANCELLED, UsageError } from './errors.js';
+import { Cancelled, EXIT_CANCELLED } from './errors.js';
 import { type Io, isCi, processIo } from './io.js';
 
 export async function main(argv: string[] = process.argv.slice(2), io: Io = processIo()): Promise<number> {
@@ -29,6 +31,7 @@ export async function main(argv: string[] = process.argv.slice(2), io: Io = proc
     }
     if (err instanceof Cancelled) {
       if (!err.shown) io.stderr.write('cancelled\n');
+      if (err.detail) io.stderr.write(`${err.detail}\n`);
       return EXIT_CANCELLED;
     }
     const e = err as Error;

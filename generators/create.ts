@@ -5,14 +5,14 @@
  * DIR-derived name < --answers < flags. Interactive (a TTY, no CI, no --yes, no
  * --answers): the layers only suggest, interactive.ts asks the rest.
  */
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { type ParsedFile, parseAnswersText } from './app/answers-file.js';
+import { UsageError } from './app/errors.js';
 import { checkValue, helpText, OPTION_KEYS, optionSpec, type PartialAnswers, PROCESS_OPTIONS, printable, resolveAnswers } from './app/options.js';
+import { readBoundedText } from './app/read-file.js';
 import { checkTargetDir } from './app/write-check.js';
 import { parseCommandArgs } from './args.js';
-import { UsageError } from './errors.js';
 import { type Io, isCi } from './io.js';
 import type { AnswerLayer, ProjectSpec } from './types.js';
 import { VERSION } from './version.js';
@@ -25,13 +25,7 @@ function flagOptions(): NonNullable<ParseArgsConfig['options']> {
 }
 
 function readAnswersArg(path: string, io: Io, flag: string, complete: boolean): ParsedFile {
-  let text: string;
-  try {
-    text = readFileSync(resolve(io.cwd, path), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`${flag} ${path}: cannot read the file (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`);
-  }
+  const text = readBoundedText(resolve(io.cwd, path), `${flag} ${path}`);
   return parseAnswersText(text, path, complete);
 }
 
@@ -50,12 +44,12 @@ export async function create(argv: string[], io: Io): Promise<number> {
     throw new UsageError('--answers and --preset cannot be combined: --answers replays a complete answers file');
 
   const layers: AnswerLayer[] = [];
-  let ownedPaths: string[] = [];
+  let ownedPaths: string[] | undefined;
   let fromFile: ParsedFile | undefined;
   if (typeof values.preset === 'string') {
     const preset = readAnswersArg(values.preset, io, '--preset', false);
     layers.push({ values: preset.answers, origin: (k) => `${values.preset}: key "${k}"` });
-    ownedPaths = preset.ownedPaths ?? [];
+    ownedPaths = preset.ownedPaths;
   }
   if (typeof values.answers === 'string') {
     fromFile = readAnswersArg(values.answers, io, '--answers', true);
@@ -72,6 +66,11 @@ export async function create(argv: string[], io: Io): Promise<number> {
   if (dirArg !== undefined && dirArg.trim() === '') throw new UsageError('DIR argument: must not be empty');
   if (dirArg !== undefined && flagValues.name === undefined && fromFile?.answers.name === undefined) {
     const base = basename(resolve(io.cwd, dirArg));
+    const presetName = layers[0]?.values.name;
+    if (presetName !== undefined && presetName !== base)
+      throw new UsageError(
+        `${values.preset}: key "name" is "${presetName}" but DIR argument "${printable(dirArg)}" names the service "${printable(base)}": pass --name to choose, or remove "name" from the preset`,
+      );
     layers.push({ values: { name: base }, origin: () => `DIR argument "${printable(dirArg)}" (its basename is the service name unless --name is given)` });
   }
   if (fromFile) layers.push({ values: fromFile.answers, origin: (k) => `${values.answers}: key "${k}"` });
@@ -79,6 +78,9 @@ export async function create(argv: string[], io: Io): Promise<number> {
 
   const force = values.force === true;
   const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true && !isCi(io.env) && values.yes !== true && fromFile === undefined;
+
+  // before any question: a DIR we cannot write into is known now
+  if (dirArg !== undefined) checkTargetDir(resolve(io.cwd, dirArg), 'DIR argument', force);
 
   let project: ProjectSpec;
   if (interactive) {

@@ -1,17 +1,20 @@
 /**
- * The errors a command ends with, and their exit codes (cli.ts `main` maps them).
- * UsageError is defined with the options schema, whose validators throw it; every
- * other module takes it from here.
+ * How a command ends other than by success (cli.ts `main` maps them to exit codes).
+ * UsageError (bad input, exit 2) lives in app/errors.ts, with the options schema
+ * whose validators throw it.
  */
-export { UsageError } from './app/options.js';
 
 /** Exit code when the user cancels (Ctrl-C), as a shell reports SIGINT. */
 export const EXIT_CANCELLED = 130;
 
-/** The user cancelled at a prompt: exit 130, nothing written. */
+/** The user cancelled: exit 130. */
 export class Cancelled extends Error {
-  /** `shown`: the interactive UI already said so. */
-  constructor(readonly shown = false) {
+  constructor(
+    /** The interactive UI already said "cancelled". */
+    readonly shown = false,
+    /** One more line for the user: what the cancelled run left behind. */
+    readonly detail?: string,
+  ) {
     super('cancelled');
   }
 }

@@ -4,10 +4,10 @@
  * run the post-generation steps. Imported lazily by create.ts.
  */
 import { readFileSync } from 'node:fs';
+import { UsageError } from './app/errors.js';
 import type { RenderedTree } from './app/render.js';
 import { render } from './app/render.js';
 import { type FileStatus, fileStatuses } from './app/write-check.js';
-import { UsageError } from './errors.js';
 import { displayDir } from './io.js';
 import { TEMPLATES_DIR } from './paths.js';
 import type { GenerateFlags, ProjectSpec } from './types.js';

@@ -32,7 +32,7 @@ interface PromptInput {
   dirArg: string | undefined;
   force: boolean;
   io: Io;
-  ownedPaths: string[];
+  ownedPaths: string[] | undefined;
 }
 
 function cancelled(): never {
@@ -140,29 +140,46 @@ export async function writeInteractive(project: ProjectSpec, tree: RenderedTree,
     throw err;
   }
   s.stop(`Wrote ${tree.size} files${conflicts.length ? ` (${conflicts.length} existing files overwritten: ${conflicts.join(', ')})` : ''}`);
-  await p.tasks(
-    [
-      {
-        title: 'git init + first commit',
-        enabled: f.git,
-        task: async () => {
-          const [st, msg] = await gitStep(project, io.env);
-          done.git = st;
-          return msg;
-        },
+  // Plain log lines, not clack's spinner: the spinner puts the terminal in raw mode and
+  // exits 0 on Ctrl-C; here Ctrl-C reaches uv and this process as SIGINT, and
+  // installStep ends the run as cancelled, saying what is left to do.
+  const steps = [
+    {
+      title: 'git init + first commit',
+      enabled: f.git,
+      run: async () => {
+        const [st, msg] = await gitStep(project, io.env);
+        done.git = st;
+        return [st, msg] as const;
       },
-      {
-        title: 'uv sync',
-        enabled: f.install,
-        task: async () => {
-          const [st, msg] = await installStep(project, io.env);
-          done.install = st;
-          return msg;
-        },
+    },
+    {
+      title: 'uv sync',
+      enabled: f.install,
+      run: async () => {
+        const [st, msg] = await installStep(project, io.env);
+        done.install = st;
+        return [st, msg] as const;
       },
-    ],
-    opts,
-  );
+    },
+  ];
+  for (const step of steps) {
+    if (!step.enabled) continue;
+    p.log.step(`${step.title} ...`, opts);
+    let st: string;
+    let msg: string;
+    try {
+      [st, msg] = await step.run();
+    } catch (err) {
+      if (err instanceof Cancelled) {
+        p.cancel('cancelled', opts);
+        throw new Cancelled(true, err.detail);
+      }
+      throw err;
+    }
+    if (st === 'done') p.log.success(msg, opts);
+    else p.log.warn(msg, opts);
+  }
   p.note(
     nextSteps(project, displayDir(io.cwd, project.dir), done)
       .split('\n')

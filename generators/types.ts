@@ -6,7 +6,8 @@ import type { Io } from './io.js';
 export interface ProjectSpec {
   answers: ResolvedAnswers;
   dir: string;
-  ownedPaths: string[];
+  /** undefined: the defaults (DEFAULT_OWNED_PATHS) */
+  ownedPaths: string[] | undefined;
 }
 
 /** How to generate: the run options of the command line. */

@@ -127,3 +127,5 @@ if (check && stale.length) {
   process.exit(1);
 }
 console.log(`${done} profile(s) ${check ? 'checked' : 'locked'}`);
+// the names a service may not take follow the locks (generators/app/locked-names.ts)
+if (!check) execFileSync(process.execPath, [join(root, 'scripts', 'locked-names.mjs')], { stdio: 'inherit' });

@@ -5,20 +5,39 @@
  * skipped by the drift check). Its JSON Schema is derived from OPTIONS.
  */
 
-import { UsageError } from '../errors.js';
 import { isVersion } from '../version.js';
 import type { Answers } from './answers.js';
-import { answersFromObject, OPTION_KEYS, OPTIONS, optionSpec, type PartialAnswers, printable } from './options.js';
-import { PYTHON_KEYWORDS, RESERVED_PACKAGES } from './reserved.js';
+import { UsageError } from './errors.js';
+import { answersFromObject, OPTION_KEYS, optionSpec, type PartialAnswers, printable, reservedNames } from './options.js';
 
 export const ANSWERS_FILE = '.agent-service.json';
+
+/**
+ * ownedPaths of a new project, unless a preset or answers file gives its own: the
+ * scaffold the user is meant to change (code, tests, README, dependencies, local
+ * settings) is theirs from the start, so `check` in CI gates only the files a
+ * platform team standardises: Dockerfile, .dockerignore, compose.yaml, the CI
+ * files, deploy/, the Makefile and docs/CONTRACT.md (the service contract those
+ * rely on). Widen or narrow it by editing the answers file.
+ */
+export const DEFAULT_OWNED_PATHS: readonly string[] = [
+  'src/**',
+  'tests/**',
+  'README.md',
+  'pyproject.toml',
+  'uv.lock',
+  '.python-version',
+  '.env.example',
+  '.gitignore',
+  '.pre-commit-config.yaml',
+];
 
 export const schemaUrl = (version: string): string => `https://unpkg.com/create-agent-service@${version}/schema/agent-service.schema.json`;
 
 export interface AnswersFile {
   generatorVersion: string;
   answers: Answers;
-  ownedPaths: string[];
+  ownedPaths: readonly string[];
 }
 
 /** Deterministic: fixed key order (schema order), 2-space JSON, trailing newline. */
@@ -118,16 +137,7 @@ export function answersJsonSchema(): Record<string, unknown> {
     }
     properties[k] = p;
   }
-  const names = OPTIONS.name;
-  properties.name = {
-    ...(properties.name as object),
-    not: {
-      enum: [...new Set([...PYTHON_KEYWORDS, ...RESERVED_PACKAGES])]
-        .map((n) => n.replace(/_/g, '-'))
-        .filter((n) => new RegExp(names.pattern).test(n))
-        .sort(),
-    },
-  };
+  properties.name = { ...(properties.name as object), not: { enum: reservedNames() } };
   (properties.description as Record<string, unknown>).pattern = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029$`]*$';
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'nod
 import { join, posix } from 'node:path';
 import ejs from 'ejs';
 import { type Answers, pythonPackage } from './answers.js';
-import { ANSWERS_FILE, serializeAnswersFile } from './answers-file.js';
+import { ANSWERS_FILE, DEFAULT_OWNED_PATHS, serializeAnswersFile } from './answers-file.js';
 import { layersFor, lockProfile } from './layers.js';
 import { q } from './quote.js';
 
@@ -56,7 +56,7 @@ function outputPath(rel: string, pkg: string): string {
 export interface RenderOptions {
   templatesDir: string;
   generatorVersion: string;
-  /** Recorded in the answers file (globs the team owns, skipped by `check`). Default []. */
+  /** Recorded in the answers file (globs the team owns, skipped by `check`). Default DEFAULT_OWNED_PATHS. */
   ownedPaths?: string[];
 }
 
@@ -145,7 +145,7 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
   }
   if (tree.has(ANSWERS_FILE)) throw new RenderError(`layer "${owners.get(ANSWERS_FILE)}" produces ${ANSWERS_FILE}, which the renderer writes itself`);
   tree.set(ANSWERS_FILE, {
-    content: Buffer.from(serializeAnswersFile({ generatorVersion, answers, ownedPaths: opts.ownedPaths ?? [] }), 'utf8'),
+    content: Buffer.from(serializeAnswersFile({ generatorVersion, answers, ownedPaths: opts.ownedPaths ?? DEFAULT_OWNED_PATHS }), 'utf8'),
     mode: 0o644,
   });
   return new Map([...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

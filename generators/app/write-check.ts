@@ -7,13 +7,21 @@
 
 import type { Stats } from 'node:fs';
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
-import { UsageError } from '../errors.js';
+import { dirname, join, resolve, sep } from 'node:path';
+import { UsageError } from './errors.js';
 import type { RenderedTree } from './render.js';
 
 /** Refuse a DIR we must not write into; `label` names it in the message. */
 export function checkTargetDir(dir: string, label: string, force: boolean): void {
-  if (!existsSync(dir)) return;
+  if (!existsSync(dir)) {
+    // DIR will be created with its parents: each existing ancestor must be a directory
+    for (let up = dirname(dir); up !== dirname(up); up = dirname(up))
+      if (existsSync(up)) {
+        if (!statSync(up).isDirectory()) throw new UsageError(`${label}: ${up} is a file, so ${dir} cannot be created`);
+        break;
+      }
+    return;
+  }
   if (!statSync(dir).isDirectory()) throw new UsageError(`${label}: ${dir} exists and is not a directory`);
   if (!force && readdirSync(dir).length > 0)
     throw new UsageError(`${label}: ${dir} is not empty (pass --force to write into it; files we do not generate are never touched)`);

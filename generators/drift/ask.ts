@@ -5,9 +5,10 @@
  * Imported lazily: only `update` on a TTY without --yes gets here.
  */
 import * as p from '@clack/prompts';
+import { UsageError } from '../app/errors.js';
 import { checkValue, defaultFor, type OptionKey, optionSpec, type PartialAnswers } from '../app/options.js';
 import { askOption } from '../ask-option.js';
-import { Cancelled, UsageError } from '../errors.js';
+import { Cancelled } from '../errors.js';
 
 export async function askNewOptions(
   keys: readonly OptionKey[],

@@ -13,6 +13,7 @@
  */
 import { resolve } from 'node:path';
 import { ANSWERS_FILE } from '../app/answers-file.js';
+import { UsageError } from '../app/errors.js';
 import type { RenderedTree } from '../app/render.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../io.js';
@@ -92,6 +93,17 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
     io.stdout.write(CHECK_HELP);
     return 0;
   }
+  if (!values.json) return compare(values, positionals, io);
+  try {
+    return await compare(values, positionals, io);
+  } catch (err) {
+    // --json: a caller parsing stdout gets an object on failure too (the one line stays on stderr)
+    if (err instanceof UsageError) io.stdout.write(`${JSON.stringify({ error: { message: err.message, exitCode: err.exitCode } }, null, 2)}\n`);
+    throw err;
+  }
+}
+
+async function compare(values: { json?: boolean; generator?: string[] }, positionals: string[], io: CheckIo): Promise<number> {
   const { dir, shown, doc } = readProjectArg('check', positionals, io.cwd);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const gen = resolveVersion(doc.generatorVersion, {
@@ -153,5 +165,7 @@ per file on stdout, a summary on stderr); 2: bad input.
                      version, when it is not the running one (may be repeated)
 
 Skipped: the answers file, paths matching its "ownedPaths" globs, and every file the
-generator does not emit. See docs/DRIFT.md.
+generator does not emit.
+The README of every generated project explains .agent-service.json, check and update
+(section "Staying in sync with the generator").
 `;

@@ -22,10 +22,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseAnswersText } from '../app/answers-file.js';
+import { UsageError } from '../app/errors.js';
 import { answersFromObject, isOptionKey, OPTION_KEYS, type PartialAnswers, type ResolvedAnswers, resolveAnswers } from '../app/options.js';
 import { everyLayerPath, type RenderedTree, render } from '../app/render.js';
 import { parseCommandArgs } from '../args.js';
-import { UsageError } from '../errors.js';
 import { TEMPLATES_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
 import { type AnswersDoc, parseAnswersDoc } from './answers.js';

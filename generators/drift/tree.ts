@@ -1,8 +1,8 @@
 /** Reading the project as it is, and writing changes to it atomically. */
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { UsageError } from '../app/errors.js';
 import type { RenderedFile } from '../app/render.js';
-import { UsageError } from '../errors.js';
 
 /** On Windows the executable bit is not recorded by the file system: compare content only. */
 export const MODES_MATTER = process.platform !== 'win32';

@@ -11,9 +11,9 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ANSWERS_FILE } from '../app/answers-file.js';
+import { UsageError } from '../app/errors.js';
 import { isOptionKey, OPTION_KEYS, type OptionKey, type PartialAnswers, printable } from '../app/options.js';
 import { parseCommandArgs } from '../args.js';
-import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { isVersion, VERSION } from '../version.js';
 import { readProjectArg } from './answers.js';
@@ -159,5 +159,6 @@ line by line (git merge-file); true conflicts get <<<<<<< markers and exit 1.
   --dry-run          print the plan per file; write nothing
   --force            run on a dirty git tree (or outside git)
 
-See docs/DRIFT.md.
+The README of every generated project explains .agent-service.json, check and update
+(section "Staying in sync with the generator").
 `;

@@ -16,11 +16,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { UsageError } from '../app/errors.js';
 import type { RenderedTree } from '../app/render.js';
-import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { AnswersDoc } from './answers.js';
 import { type RenderResult, renderDoc } from './render-command.js';
@@ -197,14 +197,15 @@ function npmPack(version: string, root: string, log: (l: string) => void): strin
   try {
     log(`fetching ${PACKAGE_NAME}@${version} with npm pack into ${dest}`);
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const res = spawnSync(npm, ['pack', `${PACKAGE_NAME}@${version}`, '--pack-destination', tmp, '--silent'], {
+    // --loglevel=error, not --silent: --silent hides the reason of a failure too
+    const res = spawnSync(npm, ['pack', `${PACKAGE_NAME}@${version}`, '--pack-destination', tmp, '--loglevel=error'], {
       encoding: 'utf8',
       timeout: 120_000,
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: process.platform === 'win32',
     });
     if (res.error || res.status !== 0) {
-      log(`npm pack failed: ${(res.error?.message ?? res.stderr ?? '').trim().split('\n').pop()}`);
+      log(`npm pack failed: ${npmFailure(res)}`);
       return undefined;
     }
     const tgz = join(tmp, res.stdout.trim().split('\n').pop() ?? '');
@@ -213,6 +214,26 @@ function npmPack(version: string, root: string, log: (l: string) => void): strin
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Why `npm pack` failed, in one line: npm's error code and first message, else how it ended. */
+export function npmFailure(res: { error?: Error; status: number | null; signal: NodeJS.Signals | null; stderr: string }): string {
+  if (res.error) return res.error.message;
+  const lines = (res.stderr ?? '').split('\n').map((l) => l.replace(/^npm (error|ERR!)\s*/, '').trim());
+  const code = lines.map((l) => /^code (\S+)$/.exec(l)?.[1]).find(Boolean);
+  const message = lines.find((l) => l !== '' && !/^code \S+$/.test(l) && !/^A complete log of this run/.test(l) && !/^\d{3}$/.test(l));
+  if (message) return code ? `${code}: ${message}` : message;
+  return res.signal ? `killed by ${res.signal}` : `exit status ${res.status} and no message`;
+}
+
+/** Copies unpacked from --generator .tgz files (cache/tgz/<sha256>/package), holding `version`, newest first. */
+function cachedTarballCopies(root: string, version: string): string[] {
+  const dir = join(root, 'tgz');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((d) => join(dir, d, 'package'))
+    .filter((p) => readPkg(p)?.version === version)
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs || (a < b ? -1 : 1));
 }
 
 /** create-agent-service at exactly `version`, from wherever it can be had (see the top of this file). */
@@ -229,6 +250,9 @@ export function resolveVersion(version: string, o: ResolveOptions): GeneratorVer
   const root = cacheRoot(env);
   const cached = join(root, version, 'package');
   if (readPkg(cached)?.version === version) return installedVersion(cached);
+  // a tarball given once with --generator (e.g. to update) is found again without it
+  const fromTgz = cachedTarballCopies(root, version)[0];
+  if (fromTgz) return installedVersion(fromTgz);
   const offline = env.CREATE_AGENT_SERVICE_OFFLINE !== undefined && env.CREATE_AGENT_SERVICE_OFFLINE !== '' && env.CREATE_AGENT_SERVICE_OFFLINE !== '0';
   if (!offline) {
     const fetched = npmPack(version, root, o.log);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tmp, treeHashes } from './helpers.js';
+import { BIN, cli, FIXTURE_TEMPLATES, tmp, treeHashes } from './helpers.js';
 
 const VERSION = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version as string;
 const QUIET = ['--no-git', '--no-install'];
@@ -95,7 +95,24 @@ describe('invalid input: one line, exit 2, nothing written', () => {
     ['--image', 'GHCR.io/acme/x', /--image/],
     ['--host', 'bad_host.example.com', /--host: .*not a lowercase DNS name/],
     ['--host', 'x.com\nspec: {}', /--host/],
+    // validated against the rules of the place each value lands
+    ['--owner', 'a/b/c', /default image \(from --owner, .*ghcr\.io\/<owner>\/<repository>.*needs --image on another registry/],
+    ['--image', 'ghcr.io', /--image: "ghcr\.io" is a registry host without an image path/],
+    ['--image', 'registry.local:99999/x', /--image: registry port 99999 is out of range 1\.\.65535/],
+    ['--image', `${'r'.repeat(64)}.example.com/x`, /--image: registry host .*longer than 63/],
+    ['--image', 'ghcr.io/acme/team/agent', /--image: .*ghcr\.io\/<owner>\/<repository>.*got 3 path segments/],
+    ['--host', '1.2.3.4', /--host: "1\.2\.3\.4" is an IP address/],
+    ['--host', `${'a'.repeat(64)}.example.com`, /--host: .*DNS label of 64 characters; at most 63/],
+    ['--host', `${'a.'.repeat(124)}com`, /--host: must be at most 249 characters.*dev\.<host>/],
   ])('%s %j', (flag, value, message) => refused(['svc', flag, value, '--yes'], message));
+
+  it.each([
+    ['click', /depends on the package "click"/],
+    ['yaml', /shadow the module "yaml" of the locked dependency pyyaml/],
+    ['conftest', /module in the generated tests folder/],
+  ])('--name %s: a locked dependency or test module, with the reason', (name, message) =>
+    refused(['--name', name, '--yes'], new RegExp(`--name: .*${message.source}`)),
+  );
 
   it.each([
     ['newline', 'line one\nline: two', /--description: must be a single line/],
@@ -103,6 +120,10 @@ describe('invalid input: one line, exit 2, nothing written', () => {
     ['unicode line separator', 'a\u2028b', /single line/],
     ['control char', 'a\u0007b', /control characters/],
     ['bidi override', 'a\u202eb', /bidirectional/],
+    ['Arabic letter mark', 'a\u061cb', /format characters: found U\+061C/],
+    ['soft hyphen', 'a\u00adb', /found U\+00AD/],
+    ['word joiner', 'a\u2060b', /found U\+2060/],
+    ['tag character', 'a\u{e0041}b', /found U\+E0041/],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text is the hostile input
     ['GitHub expression', 'x ${{ secrets.TOKEN }}', /must not contain "\$"/],
     ['shell expansion', '$(rm -rf ~)', /must not contain "\$"/],
@@ -141,6 +162,18 @@ describe('invalid input: one line, exit 2, nothing written', () => {
     refused(['svc', '--preset', 'p.json', '--yes'], message, (cwd) => writeFileSync(join(cwd, 'p.json'), text)),
   );
 
+  it.each([['--preset'], ['--answers']])('%s /dev/zero: bounded read, one line, exit 2', (flag) =>
+    refused(['svc', flag, '/dev/zero', ...(flag === '--preset' ? ['--yes'] : [])], new RegExp(`${flag} /dev/zero: larger than 1024 KiB`)),
+  );
+  it('a preset over 1 MiB is refused before parsing', () =>
+    refused(['svc', '--preset', 'big.json', '--yes'], /--preset big\.json: larger than 1024 KiB/, (cwd) =>
+      writeFileSync(join(cwd, 'big.json'), `{"description": "${'x'.repeat(1 << 20)}"}`),
+    ));
+  it('a preset name that disagrees with DIR is refused, naming both', () =>
+    refused(['svc', '--preset', 'p.json', '--yes'], /p\.json: key "name" is "other" but DIR argument "svc" names the service "svc": pass --name/, (cwd) =>
+      writeFileSync(join(cwd, 'p.json'), JSON.stringify({ name: 'other' })),
+    ));
+
   it('missing preset file', () => refused(['svc', '--preset', 'nope.json', '--yes'], /--preset nope\.json: cannot read the file \(no such file\)/));
 
   it.each([
@@ -155,6 +188,8 @@ describe('invalid input: one line, exit 2, nothing written', () => {
       writeFileSync(join(cwd, 'svc', 'notes.txt'), 'mine\n');
     }));
 
+  it('DIR below a file: clean message, exit 2', () =>
+    refused(['afile/sub', '--yes'], /DIR argument: .*afile is a file, so .*afile\/sub cannot be created/, (cwd) => writeFileSync(join(cwd, 'afile'), 'x')));
   it('DIR that is a file', () => refused(['svc', '--yes'], /exists and is not a directory/, (cwd) => writeFileSync(join(cwd, 'svc'), 'x')));
 });
 
@@ -187,7 +222,17 @@ describe('generation', () => {
       host: 'my-agent.example.com',
       replicas: 1,
     });
-    expect(file.ownedPaths).toEqual([]);
+    expect(file.ownedPaths).toEqual([
+      'src/**',
+      'tests/**',
+      'README.md',
+      'pyproject.toml',
+      'uv.lock',
+      '.python-version',
+      '.env.example',
+      '.gitignore',
+      '.pre-commit-config.yaml',
+    ]);
     expect(r.stdout).toMatch(/Next steps:/);
   });
 
@@ -268,6 +313,57 @@ describe('generation', () => {
     expect(log.trim()).toBe(`create-agent-service <create-agent-service@users.noreply.github.com>|Initial commit from create-agent-service ${VERSION}`);
     const status = execFileSync('git', ['status', '--porcelain'], { cwd: join(cwd, 'svc'), encoding: 'utf8', env: { PATH: process.env.PATH, HOME: home } });
     expect(status).toBe('');
+  });
+
+  it("the first commit is the user's own when git knows who they are", () => {
+    const cwd = tmp();
+    const home = tmp();
+    writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Ada Lovelace\n\temail = ada@example.org\n');
+    const r = cli(['svc', '--yes', '--no-install'], { cwd, env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config') } });
+    expect(r.code, r.stderr).toBe(0);
+    const log = execFileSync('git', ['log', '--format=%an <%ae>|%cn <%ce>'], {
+      cwd: join(cwd, 'svc'),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: home },
+    });
+    expect(log.trim()).toBe('Ada Lovelace <ada@example.org>|Ada Lovelace <ada@example.org>');
+  });
+
+  it('next steps: cd shell-quoted for a DIR with spaces, no cd when DIR is .', () => {
+    const cwd = tmp();
+    const spaced = cli(["my dir/it's here", '--name', 'svc', '--yes', ...QUIET], { cwd });
+    expect(spaced.code, spaced.stderr).toBe(0);
+    expect(spaced.stdout).toContain(`  cd 'my dir/it'\\''s here'\n`);
+    const here = join(cwd, 'here');
+    mkdirSync(here);
+    const dot = cli(['.', '--name', 'svc', '--yes', ...QUIET], { cwd: here });
+    expect(dot.code, dot.stderr).toBe(0);
+    expect(dot.stdout).toMatch(/Next steps:\n {2}uv sync\n/);
+    expect(dot.stdout).not.toMatch(/\bcd\b/);
+  });
+
+  it('Ctrl-C during uv sync (--yes): cancelled, exit 130, files kept, says to run uv sync', async () => {
+    const cwd = tmp();
+    const bin = tmp();
+    const marker = join(bin, 'started');
+    // a uv that says it started, then waits to be interrupted
+    writeFileSync(join(bin, 'uv'), `#!/bin/sh\n: > '${marker}'\nexec sleep 30\n`);
+    chmodSync(join(bin, 'uv'), 0o755);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, 'svc', '--yes', '--no-git'], {
+      cwd,
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: cwd, CI: 'true', CREATE_AGENT_SERVICE_TEMPLATES: FIXTURE_TEMPLATES },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(marker)).toBe(true);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/^cancelled\nthe files are written in .*svc, but the dependencies are not installed: run `uv sync` there\n$/);
+    expect(existsSync(join(cwd, 'svc', '.agent-service.json'))).toBe(true);
   });
 
   it('without uv on PATH, a clear hint instead of a failure', () => {

@@ -1,6 +1,6 @@
 // The interactive path through a real pseudo-terminal (python3's pty module), real keystrokes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, FIXTURE_TEMPLATES, tmp } from './helpers.js';
@@ -36,8 +36,8 @@ interface PtyResult {
   failed_step: number | null;
 }
 
-function drive(steps: Step[], args: string[], cwd: string): PtyResult {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: cwd, CREATE_AGENT_SERVICE_TEMPLATES: FIXTURE_TEMPLATES, LANG: 'C.UTF-8' };
+function drive(steps: Step[], args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): PtyResult {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: cwd, CREATE_AGENT_SERVICE_TEMPLATES: FIXTURE_TEMPLATES, LANG: 'C.UTF-8', ...extraEnv };
   const out = execFileSync('python3', [DRIVER, JSON.stringify(steps), '--', process.execPath, BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
   return JSON.parse(out) as PtyResult;
 }
@@ -149,5 +149,83 @@ describe('interactive (pty)', () => {
     );
     expect(r.exit, r.output).toBe(130);
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('a non-empty DIR is refused before the first question', () => {
+    const cwd = tmp();
+    mkdirSync(join(cwd, 'taken'));
+    writeFileSync(join(cwd, 'taken', 'notes.txt'), 'mine\n');
+    const r = drive([{ expect: 'taken is not empty', send: '' }], ['taken', '--no-install'], cwd);
+    expect(r.failed_step, r.output).toBeNull();
+    expect(r.exit, r.output).toBe(2);
+    expect(r.output).not.toMatch(/Service name|One-line description/);
+  });
+
+  it('Enter on the empty name prompt takes the name it shows', () => {
+    const cwd = tmp();
+    const r = drive(
+      [
+        { expect: 'Service name', send: ENTER },
+        ...[
+          'One-line description',
+          'Owner',
+          'Web framework',
+          'Observability',
+          'Session store',
+          'CI provider',
+          'Kubernetes manifests',
+          'Python version',
+          'HTTP port',
+          'Container image',
+          'Ingress host',
+        ].map((q) => ({ expect: q, send: ENTER })),
+        { expect: 'Generate my-agent into \\./my-agent\\?', send: ENTER },
+        { expect: 'is ready', send: '' },
+      ],
+      ['--no-install', '--no-git'],
+      cwd,
+    );
+    expect(r.failed_step, r.output).toBeNull();
+    expect(r.exit, r.output).toBe(0);
+    expect(r.output).not.toMatch(/must not be empty/);
+    expect(JSON.parse(readFileSync(join(cwd, 'my-agent', '.agent-service.json'), 'utf8')).answers.name).toBe('my-agent');
+  });
+
+  it('Ctrl-C during the uv sync spinner: cancelled, exit 130, files kept, says to run uv sync', () => {
+    const cwd = tmp();
+    const bin = join(cwd, '..', `${cwd.split('/').pop()}-bin`);
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'uv'), '#!/bin/sh\nexec sleep 30\n');
+    chmodSync(join(bin, 'uv'), 0o755);
+    const r = drive(
+      [
+        { expect: 'Service name', send: `uv-agent${ENTER}` },
+        ...[
+          'One-line description',
+          'Owner',
+          'Web framework',
+          'Observability',
+          'Session store',
+          'CI provider',
+          'Kubernetes manifests',
+          'Python version',
+          'HTTP port',
+          'Container image',
+          'Ingress host',
+        ].map((q) => ({ expect: q, send: ENTER })),
+        { expect: 'Generate', send: ENTER },
+        { expect: 'uv sync', send: CTRL_C },
+        { expect: 'run `uv sync` there', send: '' },
+      ],
+      ['--no-git'],
+      cwd,
+      { PTY_PATH: `${bin}:${process.env.PATH}` },
+    );
+    expect(r.failed_step, r.output).toBeNull();
+    expect(r.exit, r.output).toBe(130);
+    expect(r.output).toMatch(/cancelled/);
+    expect(r.output).not.toMatch(/Canceled/);
+    expect(r.output).toMatch(/the files are written in .*uv-agent, but the dependencies are not installed/);
+    expect(existsSync(join(cwd, 'uv-agent', '.agent-service.json'))).toBe(true);
   });
 });

@@ -16,6 +16,9 @@ def main():
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm-256color"
+        # PTY_PATH: the command's PATH exactly (a pyenv python3 shim prepends its own bin to PATH)
+        if "PTY_PATH" in os.environ:
+            os.environ["PATH"] = os.environ.pop("PTY_PATH")
         fcntl.ioctl(sys.stdout.fileno(), termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         os.execvp(cmd[0], cmd)
     raw = b""

@@ -68,9 +68,9 @@ function patchV2(root: string, version: string): void {
   // a file dropped, a file added
   rmSync(join(t, 'base', 'NOTES.md'));
   writeFileSync(join(t, 'base', 'CONTRIBUTING.md'), 'Open a pull request.\n');
-  // a new option, in the one place options live, and a template that uses it
+  // a new option, in the one place options live (the schema), and a template that uses it
   replaceIn(
-    join(root, 'generators', 'app', 'options.ts'),
+    join(root, 'generators', 'app', 'schema.ts'),
     '} as const satisfies Record<string, OptionSpec>;',
     `  license: {
     kind: 'choice',
@@ -128,9 +128,15 @@ export function git(cwd: string, ...args: string[]): string {
   });
 }
 
-/** Generate a project with `b` into cwd/name and commit it to a fresh git repo. */
-export function generate(b: Build, cwd: string, name: string, commit = true): string {
-  const r = cli(b, [name, ...GEN_FLAGS], cwd);
+/**
+ * Generate a project with `b` into cwd/name and commit it to a fresh git repo. Unless
+ * `defaultOwned`, with `ownedPaths: []` (from a preset), so every generated file is
+ * checked and updated; new projects own their scaffold (src/**, tests/**, README.md, ...).
+ */
+export function generate(b: Build, cwd: string, name: string, commit = true, defaultOwned = false): string {
+  const preset = join(cwd, 'nothing-owned.preset.json');
+  if (!defaultOwned) writeFileSync(preset, '{"ownedPaths": []}\n');
+  const r = cli(b, [name, ...GEN_FLAGS, ...(defaultOwned ? [] : ['--preset', preset])], cwd);
   if (r.code !== 0) throw new Error(`generate failed: ${r.stderr}`);
   const dir = join(cwd, name);
   if (commit) {

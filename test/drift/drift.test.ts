@@ -4,7 +4,7 @@
  * runs as a real process, non-interactive and offline.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Builds, cli, generate, git, makeBuilds, REPO as REPO_ROOT } from './builds.js';
@@ -168,12 +168,83 @@ describe('check', () => {
     expect(r.stderr).toContain(`npm pack create-agent-service@${b.v1.version}`);
   });
 
-  it('takes the other version from an npm pack tarball', () => {
+  it('takes the other version from an npm pack tarball, and finds it again without --generator', () => {
     const tgzName = execFileSync('npm', ['pack', '--silent', '--pack-destination', b.tmp], { cwd: b.v1.root, encoding: 'utf8' }).trim().split('\n').pop()!;
     const [, name] = project(false);
-    const r = cli(b.v2, ['check', name, '--generator', join(b.tmp, tgzName)], b.tmp);
+    // a cache of its own: the other tests expect v1 not to be available offline
+    const env = { CREATE_AGENT_SERVICE_CACHE: join(b.tmp, `.cas-cache-tgz-${name}`) };
+    const r = cli(b.v2, ['check', name, '--generator', join(b.tmp, tgzName)], b.tmp, env);
     expect(r.stderr).toContain('comparing with');
     expect(r.code).toBe(0);
+    const again = cli(b.v2, ['check', name], b.tmp, env);
+    expect(again.stderr).toContain('comparing with');
+    expect(again.code, again.stderr).toBe(0);
+  });
+
+  it('after update --to an older version from a tarball, plain check finds that version', () => {
+    const tgzName = execFileSync('npm', ['pack', '--silent', '--pack-destination', b.tmp], { cwd: b.v1.root, encoding: 'utf8' }).trim().split('\n').pop()!;
+    const [dir, name] = project();
+    const env = { CREATE_AGENT_SERVICE_CACHE: join(b.tmp, `.cas-cache-to-${name}`) };
+    // v2 first (v1 from the tarball as the base), then back to v1 from the same tarball
+    expect(cli(b.v2, ['update', name, '--generator', join(b.tmp, tgzName), '--yes'], b.tmp, env).code).toBe(0);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'update');
+    const r = cli(b.v2, ['update', name, '--to', b.v1.version, '--generator', join(b.tmp, tgzName), '--yes'], b.tmp, env);
+    expect(r.code, r.stderr).toBe(0);
+    const check = cli(b.v2, ['check', name], b.tmp, env);
+    expect(check.stderr).not.toContain('is needed but not available');
+    expect(check.code, check.stderr).toBe(0);
+  });
+
+  it('npm pack failing says why', () => {
+    const [, name] = project(false);
+    const bin = join(b.tmp, `fake-npm-${name}`);
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'npm'),
+      '#!/bin/sh\necho "npm error code E404" >&2\necho "npm error 404 Not Found - GET https://registry.npmjs.org/create-agent-service" >&2\nexit 1\n',
+    );
+    chmodSync(join(bin, 'npm'), 0o755);
+    const r = cli(b.v2, ['check', name], b.tmp, { CREATE_AGENT_SERVICE_OFFLINE: '', PATH: `${bin}:${process.env.PATH}` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('npm pack failed: E404: 404 Not Found - GET https://registry.npmjs.org/create-agent-service');
+  });
+
+  it('a new project owns its scaffold: check passes after a README and tools edit, fails on a Dockerfile edit', () => {
+    const name = `svc${++n}`;
+    const dir = generate(b.v1, b.tmp, name, false, true);
+    expect(answers(dir).ownedPaths).toEqual(expect.arrayContaining(['src/**', 'tests/**', 'README.md', 'pyproject.toml']));
+    writeFileSync(join(dir, 'README.md'), `${read(dir, 'README.md')}\nOur notes.\n`);
+    const tools = join(dir, 'src', name, 'tools', 'search.py'); // a generated file the user is meant to change
+    expect(existsSync(tools)).toBe(true);
+    writeFileSync(tools, '# our tools\n');
+    const clean = cli(b.v1, ['check', name], b.tmp);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    expect(clean.stderr).toMatch(/owned by the team \(ownedPaths\) skipped/);
+    writeFileSync(join(dir, 'Dockerfile'), `${read(dir, 'Dockerfile')}# hand edit\n`);
+    const drift = cli(b.v1, ['check', name], b.tmp);
+    expect(drift.code).toBe(1);
+    expect(drift.stderr).toMatch(/modified +Dockerfile/);
+  });
+
+  it('--json outside a generated project: a JSON error object on stdout, exit 2', () => {
+    const empty = join(b.tmp, `not-a-project-${++n}`);
+    mkdirSync(empty);
+    const r = cli(b.v1, ['check', empty, '--json'], b.tmp);
+    expect(r.code).toBe(2);
+    const j = JSON.parse(r.stdout) as { error: { message: string; exitCode: number } };
+    expect(j.error.exitCode).toBe(2);
+    expect(j.error.message).toMatch(/\.agent-service\.json: not found/);
+    expect(r.stderr).toMatch(/^error: .*not found/);
+  });
+
+  it.each(['check', 'update'])('%s --help points only at what the package ships', (cmd) => {
+    const r = cli(b.v1, [cmd, '--help'], b.tmp);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/docs\//);
+    expect(r.stdout).toContain('Staying in sync with the generator');
+    const shipped = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).files as string[];
+    expect(shipped).not.toContain('docs');
   });
 });
 

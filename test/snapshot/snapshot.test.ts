@@ -84,7 +84,7 @@ describe.each(presets)('snapshot %s', (preset) => {
   if (reason) console.warn(`snapshot ${preset}: SKIPPED (${reason})`);
 
   it.skipIf(reason !== '')(`matches test/snapshots/${preset}/ byte for byte${reason ? ` [skipped: ${reason}]` : ''}`, () => {
-    const tree = render(answers, { templatesDir: TEMPLATES, generatorVersion: VERSION, ownedPaths: parsed.ownedPaths ?? [] });
+    const tree = render(answers, { templatesDir: TEMPLATES, generatorVersion: VERSION, ownedPaths: parsed.ownedPaths });
     const dir = join(SNAPSHOTS, preset);
     if (UPDATE) {
       rmSync(dir, { recursive: true, force: true });

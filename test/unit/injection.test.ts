@@ -48,7 +48,12 @@ describe('injection through free text', () => {
   it.each(HOSTILE)('%j is valid input', (d) => expect(validateDescription(d)).toBeUndefined());
 
   it.each(HOSTILE)('fixture templates: %j stays data', (description) => {
-    const answers = resolveAnswers([{ values: { name: 'inj-svc', description, owner: 'team.x/sub_group', ci: 'github' }, origin: (k) => k }]);
+    const answers = resolveAnswers([
+      {
+        values: { name: 'inj-svc', description, owner: 'team.x/sub_group', image: 'registry.example.com/team.x/sub_group/inj-svc', ci: 'github' },
+        origin: (k) => k,
+      },
+    ]);
     const dir = writeTree(render(answers, { templatesDir: FIXTURE, generatorVersion: '0.0.0' }));
     const r = parseTree(dir);
     expect(r.errors).toEqual([]);

@@ -1,16 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Answers } from '../../generators/app/answers.js';
-import {
-  OPTIONS,
-  OPTION_KEYS,
-  UsageError,
-  answersFromObject,
-  helpText,
-  resolveAnswers,
-  validateDescription,
-  validateName,
-} from '../../generators/app/options.js';
 import { parseAnswersText, serializeAnswersFile } from '../../generators/app/answers-file.js';
+import { UsageError } from '../../generators/app/errors.js';
+import { answersFromObject, helpText, OPTION_KEYS, OPTIONS, resolveAnswers, validateDescription, validateName } from '../../generators/app/options.js';
 
 const flags = (values: Partial<Answers>) => ({ values, origin: (k: string) => `--${k}` });
 
@@ -21,7 +13,21 @@ describe('options schema', () => {
     expectTypeOf<Answers['python']>().toEqualTypeOf<'3.12' | '3.11' | '3.13'>();
     expectTypeOf<Answers['port']>().toEqualTypeOf<number>();
     expectTypeOf<Answers['description']>().toEqualTypeOf<string>();
-    expect(OPTION_KEYS).toEqual(['name', 'description', 'owner', 'framework', 'observability', 'store', 'ci', 'k8s', 'python', 'port', 'image', 'host', 'replicas']);
+    expect(OPTION_KEYS).toEqual([
+      'name',
+      'description',
+      'owner',
+      'framework',
+      'observability',
+      'store',
+      'ci',
+      'k8s',
+      'python',
+      'port',
+      'image',
+      'host',
+      'replicas',
+    ]);
   });
 
   it('every choice has a one-line hint; litestar says why to choose it', () => {
@@ -41,24 +47,44 @@ describe('options schema', () => {
   });
 
   it('later layers win (flags > preset > defaults)', () => {
-    const a = resolveAnswers([
-      { values: { ci: 'gitlab', owner: 'platform' }, origin: (k) => `preset: ${k}` },
-      flags({ name: 'svc', ci: 'none' }),
-    ]);
+    const a = resolveAnswers([{ values: { ci: 'gitlab', owner: 'platform' }, origin: (k) => `preset: ${k}` }, flags({ name: 'svc', ci: 'none' })]);
     expect(a.ci).toBe('none');
     expect(a.owner).toBe('platform');
   });
 
   it('rules are checked after defaults and name their sources', () => {
-    expect(() => resolveAnswers([flags({ name: 'svc', replicas: 2 })])).toThrow(/--replicas: store memory with replicas 2 cannot work: sessions would not be shared between pods/);
+    expect(() => resolveAnswers([flags({ name: 'svc', replicas: 2 })])).toThrow(
+      /--replicas: store memory with replicas 2 cannot work: sessions would not be shared between pods/,
+    );
     expect(() => resolveAnswers([flags({ name: 'svc', replicas: 2, store: 'redis' })])).not.toThrow();
   });
 
   it.each(['a', 'my-agent', 'agent2', 'a-b-c', 'x'.repeat(40), 'test-agent', 'json-api'])('valid name %s', (n) => expect(validateName(n)).toBeUndefined());
-  it.each(['', 'A', 'my_agent', '-a', 'a-', '1a', 'a.b', 'a b', 'x'.repeat(41), 'class', 'import', 'async', 'none', 'type', 'json', 'asyncio', 'test', 'tests', 'typing', 'logging', 'redis', 'py-compile', 'é'])(
-    'invalid name %j',
-    (n) => expect(validateName(n)).toBeDefined(),
-  );
+  it.each([
+    '',
+    'A',
+    'my_agent',
+    '-a',
+    'a-',
+    '1a',
+    'a.b',
+    'a b',
+    'x'.repeat(41),
+    'class',
+    'import',
+    'async',
+    'none',
+    'type',
+    'json',
+    'asyncio',
+    'test',
+    'tests',
+    'typing',
+    'logging',
+    'redis',
+    'py-compile',
+    'é',
+  ])('invalid name %j', (n) => expect(validateName(n)).toBeDefined());
 
   it.each([
     ['ok', 'An agent that says "hi" & \'bye\' <b> # | : - {x} [y] \\ %', undefined],
@@ -115,7 +141,9 @@ describe('answers file', () => {
     const shuffled = Object.fromEntries(Object.entries(answers).reverse()) as Answers;
     expect(serializeAnswersFile({ generatorVersion: '1.2.3', answers: shuffled, ownedPaths: ['docs/**'] })).toBe(text);
     expect(text.endsWith('}\n')).toBe(true);
-    expect(text).toMatch(/^\{\n {2}"\$schema": "https:\/\/unpkg\.com\/create-agent-service@1\.2\.3\/schema\/agent-service\.schema\.json",\n {2}"generatorVersion": "1\.2\.3",\n {2}"answers": \{\n {4}"name": "svc",/);
+    expect(text).toMatch(
+      /^\{\n {2}"\$schema": "https:\/\/unpkg\.com\/create-agent-service@1\.2\.3\/schema\/agent-service\.schema\.json",\n {2}"generatorVersion": "1\.2\.3",\n {2}"answers": \{\n {4}"name": "svc",/,
+    );
   });
   it('round-trips through parseAnswersText', () => {
     const text = serializeAnswersFile({ generatorVersion: '1.2.3', answers, ownedPaths: [] });
