@@ -41,7 +41,7 @@ if (mode === 'shipped') {
   if (reasons.length > 4) console.log(`    ... and ${reasons.length - 4} more`);
   const problems = [];
   if (exitCode === '0') problems.push('make eval exited 0');
-  if (!reasons.some((x) => /configured secret \(API_KEYS\[\d+\]\)/.test(x))) problems.push('the gate did not name the leaked API key');
+  if (!reasons.some((x) => /configured secret \(API_KEYS\[\d+\]/.test(x))) problems.push('the gate did not name the leaked API key');
   if (!reasons.some((x) => /'shell', a tool the service does not offer/.test(x))) problems.push('the gate did not name the unoffered tool');
   if (keys.some((k) => readFileSync(file, 'utf8').includes(k))) problems.push('the report contains a configured API key');
   for (const p of problems) console.log(`  ${p}`);
