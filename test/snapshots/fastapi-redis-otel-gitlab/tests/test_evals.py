@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from evals import harness
 
@@ -170,6 +171,102 @@ def test_percentile_and_prices() -> None:
     assert harness.percentile([float(n) for n in range(1, 101)], 95) == 95.0
     assert harness.Prices(None, 1.0).cost(10, 10) is None
     assert harness.Prices(2.0, 8.0).cost(1_000_000, 500_000) == 6.0
+
+
+def judge_answering(content: str) -> harness.Judge:
+    """A judge whose OpenAI-compatible endpoint always answers ``content``."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        assert body["messages"][0]["content"] == harness.JUDGE_PROMPT
+        message = {"role": "assistant", "content": content}
+        usage = {"prompt_tokens": 50, "completion_tokens": 10}
+        return httpx.Response(200, json={"choices": [{"message": message}], "usage": usage})
+
+    model = harness.ModelClient(
+        base_url="http://judge.test/v1",
+        api_key="k",
+        model="judge",
+        timeout=5,
+        max_retries=0,
+        transport=httpx.MockTransport(reply),
+    )
+    return harness.Judge(model)
+
+
+async def test_the_judge_grades_rubrics() -> None:
+    passing = judge_answering('Verdict: {"pass": true, "reason": "fine"}')
+    assert await passing.grade("q", "a", "r") == (True, "fine")
+    assert (passing.input_tokens, passing.output_tokens) == (50, 10)
+    failing = judge_answering('{"pass": false, "reason": "off topic"}')
+    assert await failing.grade("q", "a", "r") == (False, "off topic")
+    confused = judge_answering("I think it is fine")
+    assert await confused.grade("q", "a", "r") == (
+        False,
+        "the judge did not answer with the JSON verdict",
+    )
+    await passing.model.aclose()
+
+
+def test_no_judge_with_the_fake_model() -> None:
+    settings = harness.ServiceSettings(_env_file=None)
+    judge, why = harness.make_judge(settings, {})
+    assert judge is None
+    assert "fake model" in why
+    configured = harness.ServiceSettings(_env_file=None, llm_api_key="sk-x", llm_model="m")
+    judge, name = harness.make_judge(configured, {"EVAL_JUDGE_MODEL": "judge-model"})
+    assert judge is not None
+    assert name == "judge-model"
+
+
+def fake_service(request: httpx.Request) -> httpx.Response:
+    """/v1/chat and /v1/chat/stream the way the service answers them, from the message."""
+    message = json.loads(request.content)["message"]
+    done = {
+        "answer": f"echo {message}",
+        "session_id": "s1",
+        "usage": {"input_tokens": 3, "output_tokens": 2},
+        "tool_calls": [{"name": "calculator", "status": "ok"}],
+    }
+    if request.url.path == "/v1/chat":
+        return httpx.Response(200, json=done)
+    events = 'event: token\ndata: {"delta": "echo"}\n\n'
+    if message == "break":
+        events += 'event: error\ndata: {"code": "upstream_error"}\n\n'
+    elif message != "cut":
+        events += f"event: done\ndata: {json.dumps(done)}\n\n"
+    return httpx.Response(200, text=events, headers={"content-type": "text/event-stream"})
+
+
+async def run_one(case: harness.Case, grade: harness.Grader | None = None) -> harness.CaseResult:
+    transport = httpx.MockTransport(fake_service)
+    async with httpx.AsyncClient(base_url="http://svc", transport=transport) as http:
+        client = harness.ServiceClient(http)
+        [result] = await harness.run_cases(
+            client, [case], CTX, concurrency=2, grade=grade, why_no_judge="no judge"
+        )
+    return result
+
+
+async def test_cases_over_chat_and_stream() -> None:
+    turns = (
+        harness.Turn("hi", False, {"contains": "echo hi", "tools_called": "calculator"}),
+        harness.Turn("again", True, {"contains": "echo again", "rubric": "polite"}),
+    )
+    result = await run_one(harness.Case("golden", "two", "", turns))
+    assert result.passed, result.explain()
+    assert [t.session_id for t in result.turns] == ["s1", "s1"]
+    assert result.notes == ["turn 2: rubric skipped: no judge"]
+    broken = await run_one(harness.Case("golden", "b", "", (harness.Turn("break", True, {}),)))
+    assert broken.explain() == "golden/b: the stream ended with an error event (upstream_error)"
+    cut = await run_one(harness.Case("golden", "c", "", (harness.Turn("cut", True, {}),)))
+    assert "0 done/error events, expected exactly 1" in cut.explain()
+
+    async def strict(message: str, answer: str, rubric: str) -> tuple[bool, str]:
+        return False, f"{answer!r} is not {rubric}"
+
+    graded = await run_one(harness.Case("golden", "g", "", turns[1:]), strict)
+    assert graded.explain() == "golden/g: judge: 'echo again' is not polite"
 
 
 def make_eval(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, dict[str, Any]]:

@@ -66,8 +66,10 @@ CASE_KEYS = frozenset({"id", "description", "message", "stream", "expect", "turn
 TURN_KEYS = frozenset({"message", "stream", "expect"})
 
 
-# The service's own settings: the runner reads the same environment and .env.
+# The service's own settings and model client: the runner reads the same
+# environment and .env, and a judge talks to the same kind of endpoint.
 ServiceSettings = Settings
+ModelClient = OpenAIChatModel
 
 
 class ConfigError(ValueError):
