@@ -195,4 +195,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for reason in run.reasons:
             write(f"  - {reason}", red=True)
     else:
-        write("eval gate: passed", green=True)
+        failed = report["cases"] - report["passed"]
+        within = f" ({failed} failed within the baseline's margin)" if failed else ""
+        write(f"eval gate: passed{within}", green=True)
