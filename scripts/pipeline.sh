@@ -9,14 +9,14 @@
 #   --from STAGE   this stage and the ones after it
 #   --containers all|auto|none
 #                  which presets run the container stages (build, run, conformance,
-#                  drain): auto (default) = the first preset of each framework x store
+#                  drain, eval): auto (default) = the first preset of each framework x store
 #                  pair plus any preset named "default"; all; none
 #   --fail-fast    stop at the first failure (default: finish the other presets)
 #   --keep         leave the conformance container running afterwards
 #   -h, --help
 #
 # Stages, in order: generate lint python observability build run conformance browser
-# drain report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
+# drain eval report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
 # A stage that needs an earlier one's product takes it from out/ (generate ->
 # out/<preset>, build -> the image localhost/cas-<preset>:pipeline; with
 # PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
@@ -35,8 +35,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-ALL_STAGES=(generate lint python observability build run conformance browser drain report)
-CONTAINER_STAGES=" build run conformance browser drain "
+ALL_STAGES=(generate lint python observability build run conformance browser drain eval report)
+CONTAINER_STAGES=" build run conformance browser drain eval "
 OUT=$(realpath -m "${PIPELINE_OUT:-out}")
 ENGINE="${ENGINE:-podman}"
 PYTHON_IMAGE="${PYTHON_IMAGE:-localhost/python-base:bookworm}"
@@ -49,6 +49,7 @@ APP_PORT=$PORT_BASE              # the conformance container
 VARIANT_PORT=$((PORT_BASE + 1))  # auth off / docs off / rate limit
 DRAIN_PORT=$((PORT_BASE + 2))    # the drain container
 BROWSER_PORT=$((PORT_BASE + 3))  # the browser stage's container
+EVAL_PORT=$((PORT_BASE + 4))     # the eval containers (as shipped, then misbehaving)
 export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
 CAS="cas${PIPELINE_ID:+-$PIPELINE_ID}" # image and container name prefix
 API_KEY="cas-pipeline-key-0123456789"
@@ -518,6 +519,59 @@ stage_drain() {
   return $rc
 }
 
+# eval: the generated project's own `make eval` (evals/, pytest over HTTP) against the
+# hardened container with the fake model: every golden and red-team case passes and
+# the gate passes. Then a container whose fake model misbehaves on purpose
+# (FAKE_LLM_MISBEHAVE=leak_secret,unoffered_tool): the gate must fail, naming the
+# leaked key and the unoffered tool. The runner gets the container's API keys in its
+# environment, as a staging run would, so it can look for them in every answer.
+stage_eval() {
+  local p=$1 log=$2
+  local work="$OUT/work/$p"
+  if [[ ! -x $work/.venv/bin/python ]]; then
+    rm -rf "$work"
+    mkdir -p "$OUT/work"
+    cp -a "$OUT/$p" "$work"
+    run_logged "$log" bash -c "cd '$work' && '$UV' sync --frozen" || return 1
+  fi
+  local name="$CAS-$p-eval" dir
+  dir="$(frag "$p")/eval"
+  rm -rf "$dir" "$dir-misbehave"
+  mkdir -p "$dir" "$dir-misbehave"
+  # make eval as its README says, with the real uv first on PATH (see UV above).
+  run_eval() { # OUT_DIR: make eval against the running eval container
+    (cd "$work" && PATH="$(dirname "$UV"):$PATH" UV_FROZEN=1 EVAL_BASE_URL="$(base_url_for "$EVAL_PORT")" \
+      EVAL_API_KEY=$API_KEY API_KEYS="$API_KEY,$SECOND_KEY" EVAL_MODEL=fake EVAL_OUT_DIR="$1" \
+      NO_COLOR=1 make eval) >>"$log" 2>&1
+  }
+  local rc=0 t
+  t=$(now)
+  start_container "$p" "$name" "$EVAL_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" >/dev/null || return 1
+  run_eval "$dir" || rc=1
+  cp "$work/evals/out/junit.xml" "$dir/" 2>/dev/null || true
+  save_logs "$p" "$name"
+  remove_container "$name"
+  node scripts/pipeline/eval-check.mjs shipped "$dir/report.json" || rc=1
+  local shipped_s
+  shipped_s=$(since "$t")
+  # The gate must be able to fail: the same run against a misbehaving fake model.
+  t=$(now)
+  start_container "$p" "$name" "$EVAL_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" \
+    "FAKE_LLM_MISBEHAVE=leak_secret,unoffered_tool" >/dev/null || return 1
+  local misbehave_rc=0
+  run_eval "$dir-misbehave" || misbehave_rc=$?
+  cp "$work/evals/out/junit.xml" "$dir-misbehave/" 2>/dev/null || true
+  $ENGINE logs "$name" >"$OUT/logs/$p/container-$name-misbehave.log" 2>&1 || true
+  remove_container "$name"
+  if ! node scripts/pipeline/eval-check.mjs misbehaving "$dir-misbehave/report.json" "$misbehave_rc" "$API_KEY" "$SECOND_KEY"; then
+    echo "  the misbehaving run did not fail the gate as it must (log: $log)"
+    rc=1
+  fi
+  node scripts/pipeline/eval-check.mjs figures "$dir/report.json" "$dir-misbehave/report.json" \
+    "$misbehave_rc" "$shipped_s" "$(since "$t")" "$(frag "$p")/eval.json"
+  return $rc
+}
+
 stage_report() {
   local p=$1 log=$2
   run_logged "$log" node scripts/pipeline/report.mjs "$OUT" "$p" || return 1
@@ -548,6 +602,7 @@ cleanup() {
     remove_container "$CAS-$p-variant"
     remove_container "$CAS-$p-drain"
     remove_container "$CAS-$p-browser"
+    remove_container "$CAS-$p-eval"
   done
 }
 trap cleanup EXIT

@@ -4,7 +4,7 @@ import type { Answers } from './answers.js';
 export function layersFor(a: Answers): string[] {
   const layers = ['base', 'python', 'agent-core', a.framework];
   if (a.store !== 'memory') layers.push(`store-${a.store}`);
-  layers.push(`observability-${a.observability}`, 'docker', 'compose');
+  layers.push(`observability-${a.observability}`, 'evals', 'docker', 'compose');
   if (a.ci !== 'none') layers.push(`ci-${a.ci}`);
   if (a.k8s !== 'none') layers.push(`k8s-${a.k8s}`);
   return layers;

@@ -89,6 +89,7 @@ export const TEST_MODULES: readonly string[] = [
   'test_budget_security',
   'test_config',
   'test_errors',
+  'test_evals',
   'test_fake_model',
   'test_llm_client',
   'test_logs',

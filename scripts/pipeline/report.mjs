@@ -5,7 +5,7 @@
 // Reads the fragments scripts/pipeline.sh leaves in OUT/report/<preset>/:
 // stages.tsv, build.json, history.json, run.json, observability.json and
 // conformance*.json (vitest's JSON reporter), drain.json, browser.json (+ the playground
-// screenshots next to it). Missing fragments are reported as "not run".
+// screenshots next to it), eval.json. Missing fragments are reported as "not run".
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -78,6 +78,7 @@ function presetReport(p) {
         screenshots: browserRun.screenshots.filter((f) => existsSync(f)).map((f) => relative(out, f)),
       }
     : undefined;
+  const evals = readJson(join(dir, 'eval.json'));
   return {
     preset: p,
     answers: generated?.answers ?? presetJson?.answers ?? presetJson,
@@ -108,6 +109,7 @@ function presetReport(p) {
     observability: vitestCounts(join(dir, 'observability.json')),
     drain,
     browser,
+    evals,
   };
 }
 
@@ -127,7 +129,7 @@ const reports = presets.map((p) => {
   writeFileSync(join(out, 'report', `${p}.json`), `${JSON.stringify(r, null, 2)}\n`);
   return r;
 });
-const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'browser', 'drain', 'report'];
+const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'browser', 'drain', 'eval', 'report'];
 const lines = [];
 lines.push('# Verification pipeline report', '');
 lines.push('Stage durations in seconds (`–` not run for this preset, `FAIL` failed).', '');
@@ -156,6 +158,22 @@ for (const r of reports) {
   lines.push(
     `| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${d} |`,
   );
+}
+const evalRows = reports.filter((r) => r.evals);
+if (evalRows.length) {
+  lines.push('', '## Evals (`make eval` against the hardened container, fake model)', '');
+  lines.push('| preset | cases passed | per set | tokens in / out | latency per turn p50 / p95 | gate | misbehaving fake model |');
+  lines.push('| --- | ---: | --- | ---: | ---: | --- | --- |');
+  for (const r of evalRows) {
+    const a = r.evals.shipped;
+    const b = r.evals.misbehaving;
+    const sets = a ? Object.entries(a.sets).map(([n, x]) => `${n} ${x.passed}/${x.cases}`).join(', ') : '–';
+    const shipped = a
+      ? `| ${a.passed}/${a.cases} | ${sets} | ${a.tokens.input} / ${a.tokens.output} | ${a.latency_ms.p50} / ${a.latency_ms.p95} ms | ${a.gate_passed ? 'passed' : 'FAILED'} (${a.seconds} s)`
+      : '| – | – | – | – | not run';
+    const bad = b ? `exit ${b.exit_code}, gate ${b.gate_passed ? 'passed (WRONG)' : 'failed'} with ${b.reasons} reasons, e.g. ${String(b.first_reasons[0] ?? '').replace(/\|/g, '\\|')} (${b.seconds} s)` : '–';
+    lines.push(`| ${r.preset} ${shipped} | ${bad} |`);
+  }
 }
 for (const r of reports) {
   if (!r.image?.layers?.length) continue;

@@ -58,4 +58,10 @@ def available_cpus(root: Path = CGROUP_ROOT) -> int:
 
 
 def worker_count(settings: Settings, root: Path = CGROUP_ROOT) -> int:
-    return settings.workers if settings.workers > 0 else available_cpus(root)
+    if settings.workers > 0:
+        return settings.workers
+    # The memory store lives in one process: several workers would split each
+    # session between them (a turn would often not see the previous one).
+    if settings.session_store == "memory":
+        return 1
+    return available_cpus(root)

@@ -56,6 +56,16 @@ def test_worker_count(tmp_path: Path) -> None:
     assert worker_count(Settings(_env_file=None, workers=3)) == 3
     root = cgroup(tmp_path, {"cpu.max": "100000 100000\n"})
     assert worker_count(Settings(_env_file=None, workers=0), root) == 1
+    many = cgroup(tmp_path / "many", {"cpu.max": "800000 100000\n"})
+    # WORKERS=0 with the memory store: one process, so every turn sees its session.
+    assert worker_count(Settings(_env_file=None, workers=0, session_store="memory"), many) == 1
+    shared = Settings(
+        _env_file=None,
+        workers=0,
+        session_store="redis",
+        redis_url="redis://localhost:6379/0",
+    )
+    assert worker_count(shared, many) == available_cpus(many)
 
 
 async def test_sigterm_drains_then_stops() -> None:

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=20, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     fake_llm_latency_ms: int = Field(default=0, ge=0, le=600_000)
+    # Only the fake model honours it: misbehaviour on purpose, to prove the eval gate fails.
+    fake_llm_misbehave: Annotated[
+        tuple[Literal["leak_secret", "unoffered_tool"], ...], NoDecode
+    ] = ()
 
     agent_max_steps: int = Field(default=8, ge=1, le=100)
     agent_max_output_tokens: int = Field(default=1024, ge=1)
@@ -70,7 +74,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="", repr=False)
     database_url: str = Field(default="", repr=False)
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "fake_llm_misbehave", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -44,7 +44,11 @@ def create_model(settings: Settings) -> ChatModel:
             "no LLM endpoint configured (LLM_BASE_URL and LLM_API_KEY are empty): "
             "the built-in deterministic fake model answers"
         )
-        return FakeChatModel(latency_ms=settings.fake_llm_latency_ms)
+        return FakeChatModel(
+            latency_ms=settings.fake_llm_latency_ms,
+            misbehave=settings.fake_llm_misbehave,
+            secrets=settings.api_keys,
+        )
     logger.info("using an OpenAI-compatible model endpoint", extra={"model": settings.model_name})
     return OpenAIChatModel(
         base_url=settings.llm_endpoint,
