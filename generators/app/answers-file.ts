@@ -23,6 +23,7 @@ export const ANSWERS_FILE = '.agent-service.json';
 export const DEFAULT_OWNED_PATHS: readonly string[] = [
   'src/**',
   'tests/**',
+  'evals/**',
   'README.md',
   'pyproject.toml',
   'uv.lock',

@@ -225,6 +225,7 @@ describe('generation', () => {
     expect(file.ownedPaths).toEqual([
       'src/**',
       'tests/**',
+      'evals/**',
       'README.md',
       'pyproject.toml',
       'uv.lock',
