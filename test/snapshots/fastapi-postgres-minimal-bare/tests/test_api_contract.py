@@ -416,6 +416,26 @@ def test_400_json_nested_deeper_than_64(client: TestClient, body: bytes) -> None
         assert error["message"] == "JSON nested deeper than 64 levels"
 
 
+def test_every_error_body_is_encoded_alike(client: TestClient) -> None:
+    """Errors from the middleware (413, 415, 400) and from the framework (404, 405,
+    422) are byte for byte the same encoding: compact JSON, keys in contract order."""
+    as_json = {"Content-Type": "application/json"}
+    responses = [
+        client.post("/v1/chat", content=b"hello", headers={"Content-Type": "text/plain"}),
+        client.post("/v1/chat", content=b"x" * 2_000_000, headers=as_json),
+        client.post("/v1/chat", content=b"[" * 65, headers=as_json),
+        client.get("/nope"),
+        client.put("/v1/chat"),
+        client.post("/v1/chat", content=b"{}", headers=as_json),
+    ]
+    assert [r.status_code for r in responses] == [415, 413, 400, 404, 405, 422]
+    for response in responses:
+        body = response.json()
+        assert list(body["error"]) == ["code", "message", "trace_id", "details"]
+        canonical = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        assert response.content == canonical, response.content
+
+
 def test_json_nested_64_deep_is_parsed(client: TestClient) -> None:
     body = b"[" * 64 + b"]" * 64  # within the bound: JSON, only not an object
     response = client.post("/v1/chat", content=body, headers={"Content-Type": "application/json"})

@@ -1,7 +1,7 @@
 """Observability, minimal stack: JSON logs only; metrics are no-ops and /metrics is 404.
 
-Same interface as the prometheus and otel implementations (docs: SERVICE-LAYOUT.md
-in the generator, "The observability interface").
+Same interface as the prometheus and otel implementations: the names below are
+what the rest of the service calls, whichever stack was generated.
 """
 
 from __future__ import annotations

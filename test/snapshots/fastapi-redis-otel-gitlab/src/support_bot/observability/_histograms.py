@@ -31,7 +31,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-# Same buckets as the Prometheus stack (CONTRACT.md).
+# Same buckets as the Prometheus stack (docs/CONTRACT.md).
 DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
@@ -100,7 +100,7 @@ class DurationHistogram:
 
 
 class Histograms:
-    """The two duration histograms of CONTRACT.md."""
+    """The two duration histograms of docs/CONTRACT.md."""
 
     def __init__(self) -> None:
         self.request_duration = DurationHistogram(
