@@ -401,6 +401,13 @@ stage_observability() {
   mkdir -p "$(frag "$p")"
   UV_PYTHON=$(python_for "$p") || return 1
   export UV_PYTHON
+  # A shared store lets the live checks run two workers (the multiprocess paths).
+  local store
+  store=$(answer "$p" store)
+  if [[ $store == redis || $store == postgres ]]; then
+    run_logged "$log" scripts/services.sh start "$store" || return 1
+    eval "$(scripts/services.sh env "$store")"
+  fi
   local rc=0
   UV_BIN="$UV" OBS_VITEST_JSON="$(frag "$p")/observability.json" \
     run_logged "$log" env NO_COLOR=1 bash scripts/verify-observability.sh "$work" || rc=1

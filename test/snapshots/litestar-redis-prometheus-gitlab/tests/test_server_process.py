@@ -131,9 +131,10 @@ def test_a_second_sigint_stops_at_once_and_still_cleanly(start_server: Any) -> N
     assert '"event": "stopped"' in output
 
 
-@pytest.mark.skipif(
-    not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set: no live Redis"
-)
+STORE_URL = os.environ.get("REDIS_URL", "")
+
+
+@pytest.mark.skipif(not STORE_URL, reason="REDIS_URL is not set: no live Redis")
 def test_sigint_with_several_workers_drains_each_once(start_server: Any) -> None:
     # A terminal's Ctrl-C reaches the supervisor and every worker: the supervisor
     # must not add a second SIGINT (a forced stop) to the one each worker got.
