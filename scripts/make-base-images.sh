@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Make the base images the generated Dockerfiles build FROM, locally, without
 # a registry (see DESIGN.md "Containers on these machines"):
-#   localhost/python-base:bookworm  debootstrap minbase + python3, python3-venv, ca-certificates
+#   localhost/python-base:bookworm  debootstrap minbase + python3 (3.11), python3-venv, ca-certificates
+#   localhost/python-base:trixie    the same from Debian 13 (python3 is 3.13)
 #   localhost/uv:local              only the uv and uvx binaries, at /uv and /uvx (from PyPI's uv wheel)
-# The debootstrap tarball and the uv wheel are cached under ./.cache/base-images;
+# The debootstrap tarballs and the uv wheel are cached under ./.cache/base-images;
 # images that already exist are kept. Run as root after scripts/podman-setup.sh.
 #   scripts/make-base-images.sh            # make what is missing
-#   FORCE=1 scripts/make-base-images.sh    # remake both images (the cache is still used)
-# Prints nothing but progress; the image names are in PYTHON_IMAGE / UV_IMAGE below
-# (scripts/pipeline.sh passes them as --build-arg PYTHON_IMAGE=... --build-arg UV_IMAGE=...).
+#   FORCE=1 scripts/make-base-images.sh    # remake every image (the cache is still used)
+#   SUITES=bookworm scripts/make-base-images.sh   # only these Debian suites
+# Prints nothing but progress. scripts/pipeline.sh passes the base that matches a
+# preset's python (3.13: trixie; else bookworm) as --build-arg PYTHON_IMAGE=...,
+# and UV_IMAGE as --build-arg UV_IMAGE=....
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache="${BASE_IMAGES_CACHE:-$root/.cache/base-images}"
-PYTHON_IMAGE="${PYTHON_IMAGE:-localhost/python-base:bookworm}"
 UV_IMAGE="${UV_IMAGE:-localhost/uv:local}"
-SUITE=bookworm
+SUITES="${SUITES:-bookworm trixie}"
 # Take the mirror apt already uses (a bare CI machine has deb.debian.org).
 MIRROR="${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
@@ -29,7 +31,10 @@ have_image() { podman image exists "$1"; }
 mkdir -p "$cache"
 
 # --- python base ---------------------------------------------------------
+# make_python_base SUITE: localhost/python-base:SUITE
 make_python_base() {
+  local SUITE=$1
+  local PYTHON_IMAGE="localhost/python-base:$SUITE"
   local tarball="$cache/python-base-$SUITE.tar"
   if [[ ! -s $tarball ]]; then
     command -v debootstrap >/dev/null || { echo "make-base-images: debootstrap missing (run scripts/podman-setup.sh)" >&2; exit 1; }
@@ -37,10 +42,10 @@ make_python_base() {
     dir=$(mktemp -d "$cache/rootfs.XXXXXX")
     log "debootstrap --variant=minbase $SUITE from $MIRROR (about a minute)"
     local t0=$SECONDS
-    debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir" "$MIRROR" >"$cache/debootstrap.log" 2>&1 || {
-      tail -n 30 "$cache/debootstrap.log" >&2
+    debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir" "$MIRROR" >"$cache/debootstrap-$SUITE.log" 2>&1 || {
+      tail -n 30 "$cache/debootstrap-$SUITE.log" >&2
       rm -rf "$dir"
-      echo "make-base-images: debootstrap failed (log: $cache/debootstrap.log)" >&2
+      echo "make-base-images: debootstrap $SUITE failed (log: $cache/debootstrap-$SUITE.log)" >&2
       exit 1
     }
     # Slim it: apt lists and caches, docs, man pages, logs are not needed at run time.
@@ -114,11 +119,13 @@ PY
   log "imported $UV_IMAGE from $(basename "$whl")"
 }
 
-if [[ -z ${FORCE:-} ]] && have_image "$PYTHON_IMAGE"; then
-  log "$PYTHON_IMAGE exists"
-else
-  make_python_base
-fi
+for suite in $SUITES; do
+  if [[ -z ${FORCE:-} ]] && have_image "localhost/python-base:$suite"; then
+    log "localhost/python-base:$suite exists"
+  else
+    make_python_base "$suite"
+  fi
+done
 if [[ -z ${FORCE:-} ]] && have_image "$UV_IMAGE"; then
   log "$UV_IMAGE exists"
 else

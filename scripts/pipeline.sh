@@ -22,10 +22,13 @@
 # PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
 # conformance and drain stages start their own container when none is running.
 #
-# Environment: PIPELINE_OUT (out), PYTHON_IMAGE, UV_IMAGE (the local base
-# images, see scripts/make-base-images.sh), ENGINE (podman; docker works too),
-# PIPELINE_PORT_BASE (18310), PIPELINE_PYTHON (3.11: the interpreter uv uses for
-# the generated project's own checks), PIPELINE_PRESETS (test/presets),
+# Environment: PIPELINE_OUT (out), PYTHON_IMAGE (unset: the local Debian base
+# matching each preset's python, see python_image_for; `default`: the
+# Dockerfile's own), UV_IMAGE (the local uv image, scripts/make-base-images.sh), ENGINE (podman; docker works too),
+# PIPELINE_PORT_BASE (18310), PIPELINE_PYTHON (unset: each preset's python and
+# observability stages run on the Python version it was generated for, found
+# under `pyenv root`/versions or as pythonX.Y on PATH; set: that interpreter for
+# every preset), PIPELINE_PRESETS (test/presets),
 # PIPELINE_SNAPSHOTS (test/snapshots), DRAIN_LATENCY_MS (2500),
 # DRAIN_SHUTDOWN_TIMEOUT (15), CONFORMANCE_FUZZ_COUNT (1000), CHROMIUM
 # (/usr/bin/chromium), OBS_PORT_BASE
@@ -39,7 +42,9 @@ ALL_STAGES=(generate lint python observability build run conformance browser dra
 CONTAINER_STAGES=" build run conformance browser drain eval "
 OUT=$(realpath -m "${PIPELINE_OUT:-out}")
 ENGINE="${ENGINE:-podman}"
-PYTHON_IMAGE="${PYTHON_IMAGE:-localhost/python-base:bookworm}"
+# Unset: per preset, the local base whose python3 is the preset's Python where
+# Debian has one (3.13: trixie), else bookworm's 3.11 (see python_image_for).
+PYTHON_IMAGE="${PYTHON_IMAGE:-}"
 UV_IMAGE="${UV_IMAGE:-localhost/uv:local}"
 PORT_BASE="${PIPELINE_PORT_BASE:-18310}"
 PRESETS_DIR="${PIPELINE_PRESETS:-test/presets}"
@@ -56,7 +61,6 @@ API_KEY="cas-pipeline-key-0123456789"
 SECOND_KEY="cas-pipeline-key-second"
 DRAIN_LATENCY_MS="${DRAIN_LATENCY_MS:-2500}"
 DRAIN_SHUTDOWN_TIMEOUT="${DRAIN_SHUTDOWN_TIMEOUT:-15}"
-export UV_PYTHON="${PIPELINE_PYTHON:-3.11}"
 export UV_PYTHON_DOWNLOADS=never
 export UV_NO_PROGRESS=1
 # uv by its real path: a pyenv shim would pick the generated project's
@@ -133,6 +137,47 @@ answer() {
     const v = a[key];
     process.stdout.write(v === undefined ? "" : String(v));
   ' "$PRESETS_DIR/$1.json" "$OUT/$1/.agent-service.json" "$2"
+}
+
+# python_for PRESET: the interpreter for the preset's own checks, the Python
+# version it was generated for (PIPELINE_PYTHON overrides): the newest pyenv
+# build of that X.Y, else pythonX.Y on PATH. Never a download, never another
+# version: a project generated for 3.13 is tested on 3.13.
+python_for() {
+  if [[ -n ${PIPELINE_PYTHON:-} ]]; then
+    echo "$PIPELINE_PYTHON"
+    return 0
+  fi
+  local version
+  version=$(answer "$1" python)
+  [[ $version =~ ^3\.[0-9]+$ ]] || { echo "pipeline: preset $1 has no python answer (run the generate stage)" >&2; return 1; }
+  local root candidate found=""
+  root=$(pyenv root 2>/dev/null || true)
+  if [[ -n $root ]]; then
+    for candidate in $(ls -d "$root/versions/$version".* 2>/dev/null | sort -V); do
+      [[ -x $candidate/bin/python$version ]] && found=$candidate/bin/python$version
+    done
+  fi
+  [[ -z $found ]] && found=$(command -v "python$version" 2>/dev/null || true)
+  [[ -n $found ]] || { echo "pipeline: no Python $version for preset $1 (pyenv install $version, or put python$version on PATH)" >&2; return 1; }
+  echo "$found"
+}
+
+# python_image_for PRESET: the base image of its build. PYTHON_IMAGE when set
+# (`default`: the Dockerfile's own python:X.Y-slim-bookworm, the preset's
+# version exactly). Else the local Debian base (scripts/make-base-images.sh)
+# with the preset's Python: 3.13 -> trixie, 3.11 -> bookworm. Debian ships no
+# 3.12, so 3.12 presets build on bookworm's 3.11: the Dockerfile's venv uses
+# the base's python3 (UV_PYTHON=python3), the project needs >=3.11 and its
+# lock is universal, so that image works; the python stage still tests 3.12.
+python_image_for() {
+  if [[ -n $PYTHON_IMAGE ]]; then
+    echo "$PYTHON_IMAGE"
+  elif [[ $(answer "$1" python) == 3.13 ]]; then
+    echo localhost/python-base:trixie
+  else
+    echo localhost/python-base:bookworm
+  fi
 }
 
 # Which presets run the container stages (auto: first of each framework x store pair, and "default").
@@ -329,8 +374,11 @@ stage_python() {
     [[ $store == postgres ]] && envs+=("DATABASE_URL=$DATABASE_URL")
   fi
   local t
+  UV_PYTHON=$(python_for "$p") || return 1
+  export UV_PYTHON
   (
     cd "$work"
+    echo "  python: $UV_PYTHON ($("$UV_PYTHON" --version 2>&1))"
     t=$(now); run_logged "$log" "$UV" sync --frozen || exit 1; echo "  uv sync --frozen: $(since "$t") s"
     t=$(now); run_logged "$log" "$UV" run --frozen --no-sync ruff check . || exit 1; echo "  ruff check: $(since "$t") s"
     t=$(now); run_logged "$log" "$UV" run --frozen --no-sync ruff format --check . || exit 1; echo "  ruff format --check: $(since "$t") s"
@@ -354,6 +402,15 @@ stage_observability() {
     cp -a "$OUT/$p" "$work"
   fi
   mkdir -p "$(frag "$p")"
+  UV_PYTHON=$(python_for "$p") || return 1
+  export UV_PYTHON
+  # A shared store lets the live checks run two workers (the multiprocess paths).
+  local store
+  store=$(answer "$p" store)
+  if [[ $store == redis || $store == postgres ]]; then
+    run_logged "$log" scripts/services.sh start "$store" || return 1
+    eval "$(scripts/services.sh env "$store")"
+  fi
   local rc=0
   UV_BIN="$UV" OBS_VITEST_JSON="$(frag "$p")/observability.json" \
     run_logged "$log" env NO_COLOR=1 bash scripts/verify-observability.sh "$work" || rc=1
@@ -364,13 +421,16 @@ stage_observability() {
 stage_build() {
   local p=$1 log=$2
   local image="localhost/$CAS-$p:pipeline"
-  for img in "$PYTHON_IMAGE" "$UV_IMAGE"; do
+  local python_image
+  python_image=$(python_image_for "$p")
+  for img in "$python_image" "$UV_IMAGE"; do
     [[ $img == default ]] && continue
     image_exists "$img" || { echo "  base image $img missing: run scripts/make-base-images.sh"; return 1; }
   done
+  echo "  base: $python_image (preset python $(answer "$p" python))"
   local args=()
   # PYTHON_IMAGE=default: the Dockerfile's own defaults (the public images; GitHub CI).
-  [[ $PYTHON_IMAGE != default ]] && args+=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE")
+  [[ $python_image != default ]] && args+=(--build-arg "PYTHON_IMAGE=$python_image")
   [[ $UV_IMAGE != default ]] && args+=(--build-arg "UV_IMAGE=$UV_IMAGE")
   # podman writes OCI images by default, which have no HEALTHCHECK: ask for Docker's format.
   [[ $ENGINE == podman ]] && args+=(--format docker)
@@ -404,7 +464,7 @@ stage_build() {
     $ENGINE history --human=false --no-trunc --format '{{json .}}' "$image" >"$(frag "$p")/history.jsonl"
   fi
   printf '{"cold_s": %s, "warm_s": %s, "size_bytes": %s, "image": "%s", "python_image": "%s", "uv_image": "%s"}\n' \
-    "$cold" "$warm" "$size" "$image" "$PYTHON_IMAGE" "$UV_IMAGE" >"$(frag "$p")/build.json"
+    "$cold" "$warm" "$size" "$image" "$python_image" "$UV_IMAGE" >"$(frag "$p")/build.json"
 }
 
 stage_run() {

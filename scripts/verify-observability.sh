@@ -10,7 +10,9 @@
 #   otel preset: a test OTLP/HTTP receiver gets the request span, GenAI child spans,
 #     the contract metrics; X-Trace-Id = spans = log lines; bounded labels.
 # Without BASE_URL the tests start the service as a process (`python -m <pkg>` from the
-# project's .venv, made with `uv sync --frozen` when missing), WORKERS=${OBS_WORKERS:-2}.
+# project's .venv, made with `uv sync --frozen` when missing): two workers with the
+# project's shared store when its REDIS_URL / DATABASE_URL is set, else one (the
+# memory store runs exactly one); OBS_WORKERS sets the count.
 # With BASE_URL (e.g. a container) they use it; for otel the service must export to
 # http://<this host>:$((OBS_PORT_BASE+40)) (OTEL_EXPORTER_OTLP_ENDPOINT), and log
 # lines are not checked.

@@ -21,7 +21,6 @@ beforeAll(async () => {
   await receiver.start(ports.otlp);
   if (!baseUrl) {
     await service.start(projectDir, ports.service, {
-      WORKERS: process.env.OBS_WORKERS ?? '2',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ports.otlp}`,
       OTEL_BSP_SCHEDULE_DELAY: '200',
       OTEL_METRIC_EXPORT_INTERVAL: '1000',

@@ -45,7 +45,7 @@ function exposition(text: string): Set<string> {
 beforeAll(async () => {
   if (!enabled) return;
   if (!baseUrl) {
-    await service.start(projectDir, ports.service, { WORKERS: process.env.OBS_WORKERS ?? '2' });
+    await service.start(projectDir, ports.service, {});
     baseUrl = service.baseUrl;
   }
   const generated = readFileSync(join(projectDir, 'deploy/prometheus/prometheus.yml'), 'utf8');

@@ -226,12 +226,17 @@ describe('observability=otel', () => {
     expect(text(tree, 'deploy/grafana/dashboards/agent-service.json')).toBe(text(renderPreset('prometheus'), 'deploy/grafana/dashboards/agent-service.json'));
   });
 
-  it('compose adds collector, Jaeger, Prometheus and Grafana under the observability profile, and points the app at the collector', () => {
+  it('compose runs the collector and Jaeger with the app, Prometheus and Grafana under the observability profile', () => {
     const compose = text(tree, 'compose.yaml');
-    for (const svc of ['otel-collector', 'jaeger', 'prometheus', 'grafana']) {
+    // The app always exports to the collector, so it runs whenever the app does.
+    for (const svc of ['otel-collector', 'jaeger']) {
+      expect(compose).toMatch(new RegExp(`\\n {2}${svc}:\\n {4}image: [^\\n]+\\n {4}(?!profiles:)`));
+    }
+    for (const svc of ['prometheus', 'grafana']) {
       expect(compose).toMatch(new RegExp(`\\n {2}${svc}:\\n {4}image: [^\\n]+\\n {4}profiles: \\["observability"\\]`));
     }
     expect(compose).toContain('OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4318');
+    expect(compose).toMatch(/\n {4}depends_on:\n(?: {6}.*\n)*? {6}otel-collector:\n {8}condition: service_started\n/);
   });
 
   it('the Python module, its tests and its dependencies are there; no /metrics scrape config for the app', () => {

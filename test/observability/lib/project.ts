@@ -30,6 +30,19 @@ export function answers(dir = projectDir): Answers | undefined {
   return doc.answers ?? doc;
 }
 
+/**
+ * Workers (and the store behind them) for a service the tests start: two workers, so the
+ * multiprocess paths run (Prometheus' aggregation, one OTel instance per worker), where a
+ * shared store backs them (its URL in REDIS_URL / DATABASE_URL, as the pipeline sets);
+ * else one, the only count the memory store allows. OBS_WORKERS overrides the count.
+ */
+export function workerEnv(a: Answers): Record<string, string> {
+  const urlVar = a.store === 'redis' ? 'REDIS_URL' : a.store === 'postgres' ? 'DATABASE_URL' : '';
+  const url = urlVar ? process.env[urlVar] : undefined;
+  const shared: Record<string, string> = url ? { SESSION_STORE: String(a.store), [urlVar]: url } : {};
+  return { WORKERS: process.env.OBS_WORKERS ?? (url ? '2' : '1'), ...shared };
+}
+
 export function pkgOf(name: string): string {
   return name.replaceAll('-', '_');
 }
@@ -69,7 +82,7 @@ export class ServiceProcess {
       HOME: process.env.HOME ?? '/tmp',
       HOST: '127.0.0.1',
       PORT: String(port),
-      WORKERS: '2',
+      ...workerEnv(a),
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
       ENVIRONMENT: 'development',

@@ -391,14 +391,55 @@ def test_tool_errors_are_reported_not_raised(client_factory: ClientFactory) -> N
     [
         b'{"message": "hel\xc3"}',
         b'{"mess\xff\xfeage": "hello"}',
-        b"[" * 5000 + b"]" * 5000,
-        b'{"message": ' + b"[" * 100_000,
     ],
-    ids=["utf8-truncated", "utf8-invalid", "nested-5000", "nested-unterminated"],
+    ids=["utf8-truncated", "utf8-invalid"],
 )
 def test_400_bodies_that_cannot_be_json(client: TestClient, body: bytes) -> None:
     response = client.post("/v1/chat", content=body, headers={"Content-Type": "application/json"})
     assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 65 + b"]" * 65,
+        b"[" * 5000 + b"]" * 5000,
+        b'{"message": "hi", "x": ' + b"{" * 64 + b"}" * 64 + b"}",
+        b'{"message": ' + b"[" * 100_000,
+    ],
+    ids=["nested-65", "nested-5000", "objects-65", "nested-unterminated"],
+)
+def test_400_json_nested_deeper_than_64(client: TestClient, body: bytes) -> None:
+    for path in ("/v1/chat", "/v1/chat/stream"):
+        response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+        error = assert_error(response, 400, "bad_request")
+        assert error["message"] == "JSON nested deeper than 64 levels"
+
+
+def test_every_error_body_is_encoded_alike(client: TestClient) -> None:
+    """Errors from the middleware (413, 415, 400) and from the framework (404, 405,
+    422) are byte for byte the same encoding: compact JSON, keys in contract order."""
+    as_json = {"Content-Type": "application/json"}
+    responses = [
+        client.post("/v1/chat", content=b"hello", headers={"Content-Type": "text/plain"}),
+        client.post("/v1/chat", content=b"x" * 2_000_000, headers=as_json),
+        client.post("/v1/chat", content=b"[" * 65, headers=as_json),
+        client.get("/nope"),
+        client.put("/v1/chat"),
+        client.post("/v1/chat", content=b"{}", headers=as_json),
+    ]
+    assert [r.status_code for r in responses] == [415, 413, 400, 404, 405, 422]
+    for response in responses:
+        body = response.json()
+        assert list(body["error"]) == ["code", "message", "trace_id", "details"]
+        canonical = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        assert response.content == canonical, response.content
+
+
+def test_json_nested_64_deep_is_parsed(client: TestClient) -> None:
+    body = b"[" * 64 + b"]" * 64  # within the bound: JSON, only not an object
+    response = client.post("/v1/chat", content=body, headers={"Content-Type": "application/json"})
+    assert_error(response, 422, "validation_error")
 
 
 @pytest.mark.parametrize(
@@ -461,6 +502,32 @@ def test_route_template_in_scope_state(client: TestClient) -> None:
     finally:
         observability_contract.route_template = original
     assert seen == ["/v1/chat", "/health", "unmatched"]
+
+
+def test_docs_openapi_and_metrics_are_labelled_with_their_routes(client: TestClient) -> None:
+    from my_agent.middleware import access_log
+
+    seen: list[str] = []
+    original = access_log.route_template
+
+    def spy(scope: Any) -> str:
+        seen.append(original(scope))
+        return seen[-1]
+
+    access_log.route_template = spy
+    try:
+        client.get("/docs")
+        client.get("/openapi.json")
+        metrics = client.get("/metrics")
+    finally:
+        access_log.route_template = original
+    # /metrics is a route only where the stack serves it; else a 404, unmatched
+    metrics_route = "/metrics" if metrics.status_code == 200 else "unmatched"
+    assert seen == ["/docs", "/openapi.json", metrics_route]
+    if metrics.status_code == 200:
+        text = client.get("/metrics").text
+        for route in ("/docs", "/openapi.json", "/metrics"):
+            assert f'agent_requests_total{{method="GET",route="{route}",status="200"}}' in text
 
 
 async def test_stream_disconnect_cancels_the_run() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -125,7 +126,8 @@ def test_one_worker_uses_in_process_metrics(
     assert observability.MULTIPROC_ENV not in os.environ
     assert not target.exists()
     monkeypatch.setenv(observability.MULTIPROC_ENV, str(target))
-    observability.prepare_process_tree(Settings(_env_file=None, workers=2))
+    # Several workers need a shared session store (the memory store runs one).
+    observability.prepare_process_tree(SimpleNamespace(workers=2, session_store="redis"))
     assert os.environ[observability.MULTIPROC_ENV] == str(target)
     assert target.is_dir()
 

@@ -23,6 +23,7 @@ from durable_conversation_ledger_agent_europe.middleware.body_limit import (
     BodyLimitMiddleware,
     is_json_media_type,
 )
+from durable_conversation_ledger_agent_europe.middleware.json_depth import JsonDepthScanner
 from durable_conversation_ledger_agent_europe.middleware.request_context import (
     RequestContextMiddleware,
     parse_traceparent,
@@ -182,6 +183,22 @@ async def test_body_limit_replaces_whatever_the_app_answered() -> None:
             assert response.json()["error"]["code"] == "payload_too_large"
 
 
+async def test_body_limit_refuses_deep_json_while_it_is_read() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b"[["
+
+    async with client(BodyLimitMiddleware(echo_app, max_body_bytes=1_000_000)) as c:
+        response = await c.post("/", content=chunks(), headers={"content-type": "application/json"})
+        assert response.status_code == 400
+        assert response.json()["error"] == {
+            "code": "bad_request",
+            "message": "JSON nested deeper than 64 levels",
+            "trace_id": response.json()["error"]["trace_id"],
+            "details": [],
+        }
+
+
 async def test_body_limit_lets_other_errors_through() -> None:
     async def broken(scope: Scope, receive: Receive, send: Send) -> None:
         raise RuntimeError("boom")
@@ -243,3 +260,28 @@ def test_header_helper() -> None:
     scope: Scope = {"headers": [(b"a", b"1"), (b"b", b"2"), (b"a", b"3")]}
     assert header(scope, b"a") == "1"
     assert header(scope, b"c") is None
+
+
+# --- the JSON nesting bound --------------------------------------------------------------
+
+
+def fed(scanner: JsonDepthScanner, text: bytes, chunk_size: int) -> bool:
+    return all(
+        scanner.feed(text[start : start + chunk_size]) for start in range(0, len(text), chunk_size)
+    )
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 1_000_000])
+def test_json_depth_scanner_counts_only_structural_brackets(chunk_size: int) -> None:
+    deep = b"[" * 65 + b"]" * 65
+    assert not fed(JsonDepthScanner(), deep, chunk_size)
+    assert fed(JsonDepthScanner(), b"[" * 64 + b"]" * 64, chunk_size)
+    assert not fed(JsonDepthScanner(), b'{"a": ' + b"{" * 64 + b"}" * 64 + b"}", chunk_size)
+    # Brackets inside strings are text, escaped quotes do not end a string,
+    # and closing brackets bring the depth back down.
+    in_string = b'{"message": "' + b"[{" * 500 + b'\\"' + b"[" * 500 + b'", "x": 1}'
+    assert fed(JsonDepthScanner(), in_string, chunk_size)
+    after_escapes = b'["\\\\", ' + b"[" * 64 + b"]" * 64 + b"]"  # the string ends after \\
+    assert not fed(JsonDepthScanner(), after_escapes, chunk_size)
+    siblings = b"[" + b"[[]]," * 1000 + b"[]]"
+    assert fed(JsonDepthScanner(), siblings, chunk_size)

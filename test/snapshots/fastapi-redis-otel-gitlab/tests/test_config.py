@@ -69,6 +69,7 @@ def test_production_rules() -> None:
             "production",
             "invalid configuration: API_KEYS: required when ENVIRONMENT=production",
         ),
+        ("WORKERS", "2", "invalid configuration: WORKERS: at most 1 with SESSION_STORE=memory"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(

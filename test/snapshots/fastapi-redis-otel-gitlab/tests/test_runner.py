@@ -52,20 +52,22 @@ def test_cpu_count_from_cgroup_v1(tmp_path: Path) -> None:
     assert available_cpus(unlimited) >= 1
 
 
-def test_worker_count(tmp_path: Path) -> None:
-    assert worker_count(Settings(_env_file=None, workers=3)) == 3
-    root = cgroup(tmp_path, {"cpu.max": "100000 100000\n"})
-    assert worker_count(Settings(_env_file=None, workers=0), root) == 1
-    many = cgroup(tmp_path / "many", {"cpu.max": "800000 100000\n"})
-    # WORKERS=0 with the memory store: one process, so every turn sees its session.
-    assert worker_count(Settings(_env_file=None, workers=0, session_store="memory"), many) == 1
-    shared = Settings(
-        _env_file=None,
-        workers=0,
-        session_store="redis",
-        redis_url="redis://localhost:6379/0",
+def test_worker_count_is_one_with_the_memory_store(tmp_path: Path) -> None:
+    four_cpus = cgroup(tmp_path, {"cpu.max": "400000 100000\n"})
+    assert worker_count(Settings(_env_file=None, workers=0), four_cpus) == 1
+    assert worker_count(Settings(_env_file=None, workers=1), four_cpus) == 1
+
+
+def shared_store(workers: int) -> Settings:
+    return Settings(
+        _env_file=None, workers=workers, session_store="redis", redis_url="redis://localhost:6379/0"
     )
-    assert worker_count(shared, many) == available_cpus(many)
+
+
+def test_worker_count_with_a_shared_store(tmp_path: Path) -> None:
+    assert worker_count(shared_store(3)) == 3
+    one_cpu = cgroup(tmp_path, {"cpu.max": "100000 100000\n"})
+    assert worker_count(shared_store(0), one_cpu) == 1
 
 
 async def test_sigterm_drains_then_stops() -> None:

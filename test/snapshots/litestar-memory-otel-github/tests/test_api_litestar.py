@@ -5,19 +5,13 @@ The contract's own tests are in ``test_api_contract.py``.
 
 from __future__ import annotations
 
-import pytest
-
 from api_client import TestClient
 from conftest import ClientFactory, assert_error, make_settings
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b'{"mess\xff\xfeage": "hello"}', b"[" * 5000 + b"]" * 5000],
-    ids=["utf8-invalid", "nested-5000"],
-)
-def test_undecodable_bodies_are_malformed_json(client: TestClient, body: bytes) -> None:
-    """``ApiRequest`` turns UnicodeDecodeError and RecursionError into a 400, not a 500."""
+def test_undecodable_bodies_are_malformed_json(client: TestClient) -> None:
+    """``ApiRequest`` turns UnicodeDecodeError into a 400, not a 500."""
+    body = b'{"mess\xff\xfeage": "hello"}'
     response = client.post("/v1/chat", content=body, headers={"Content-Type": "application/json"})
     error = assert_error(response, 400, "bad_request")
     assert error["message"] == "malformed JSON body"

@@ -2,7 +2,7 @@
 
 ``WORKERS=0`` picks the count from the CPU quota the container really has
 (cgroup v2 ``cpu.max`` or v1 CFS quota), falling back to the CPUs this process
-may run on.
+may run on. With ``SESSION_STORE=memory`` the service runs exactly one worker.
 """
 
 from __future__ import annotations
@@ -58,10 +58,13 @@ def available_cpus(root: Path = CGROUP_ROOT) -> int:
 
 
 def worker_count(settings: Settings, root: Path = CGROUP_ROOT) -> int:
-    if settings.workers > 0:
-        return settings.workers
-    # The memory store lives in one process: several workers would split each
-    # session between them (a turn would often not see the previous one).
-    if settings.session_store == "memory":
+    """WORKERS, or the CPUs for 0; always 1 with the memory store.
+
+    The memory store, the daily token budget and the rate-limit windows live in
+    the process, so several workers would split one session's history between
+    them (config.py refuses an explicit WORKERS above 1 with it).
+    """
+    store: str = settings.session_store
+    if store == "memory":
         return 1
-    return available_cpus(root)
+    return settings.workers if settings.workers > 0 else available_cpus(root)

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
             raise ValueError("REDIS_URL: required when SESSION_STORE=redis")
         if store == "postgres" and not self.database_url:
             raise ValueError("DATABASE_URL: required when SESSION_STORE=postgres")
+        if store == "memory" and self.workers > 1:
+            # Each worker process would keep its own sessions, token budget and
+            # rate-limit windows: one session's turns would alternate between them.
+            raise ValueError(
+                "WORKERS: at most 1 with SESSION_STORE=memory (each worker would have its own"
+                " sessions, budget and rate limit); use a shared store to run several"
+            )
         return self
 
     @property

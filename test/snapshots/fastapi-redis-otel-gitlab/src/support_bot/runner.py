@@ -6,8 +6,10 @@ uvicorn with uvloop and httptools, ``worker_count()`` worker processes
 SIGTERM (and the first SIGINT), in each worker: ``/ready`` turns 503 at once,
 the listening socket stays open, new agent requests get 503 ``shutting_down``,
 requests and streams in flight run to completion; when none is left, or after
-``SHUTDOWN_TIMEOUT``, the worker exits 0. With several workers the supervisor
-forwards the signal to every worker and exits 0 once they have all finished.
+``SHUTDOWN_TIMEOUT``, the worker exits 0. A second SIGINT stops without waiting
+for requests in flight (the application's shutdown still runs). With several
+workers the supervisor forwards SIGTERM to every worker and exits 0 once they
+have all finished.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class DrainingServer(uvicorn.Server):
         # Not recorded in _captured_signals: uvicorn would re-raise the signal
         # after shutdown and the process would die by it instead of exiting 0.
         if lifecycle.state.draining:
-            if sig == signal.SIGINT:
+            if sig == signal.SIGINT and not self.force_exit:
+                logger.warning("second SIGINT: stopping without waiting for requests in flight")
                 self.force_exit = True
                 self.should_exit = True
             return
@@ -62,6 +65,15 @@ class DrainingServer(uvicorn.Server):
             self.should_exit = True
             return
         self._loop.call_soon_threadsafe(self._start_drain)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        forced = self.force_exit
+        await super().shutdown(sockets)
+        if forced:
+            # uvicorn skips the application's shutdown on a forced exit, and the
+            # lifespan task then dies cancelled (a CancelledError traceback). Stop
+            # waiting for requests, but still close the store and flush telemetry.
+            await self.lifespan.shutdown()
 
     def _start_drain(self) -> None:
         self._drain_task = asyncio.ensure_future(self._drain())
@@ -119,11 +131,13 @@ def supervise(settings: Settings, workers: int) -> int:  # pragma: no cover (mul
     stopping = False
 
     def forward(sig: int, frame: FrameType | None) -> None:
+        # Always SIGTERM: a terminal's Ctrl-C has already reached every worker (one
+        # process group), and a second SIGINT would read as "stop without draining".
         nonlocal stopping
         stopping = True
         for process in processes:
             if process.pid is not None and process.exitcode is None:
-                os.kill(process.pid, sig)
+                os.kill(process.pid, signal.SIGTERM)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, forward)

@@ -33,18 +33,22 @@ DESCRIPTION = "Keeps a durable ledger of conversations"
 class RouteLabeler:
     """Puts the matched route template in ``scope["state"]["route_template"]``.
 
-    Starlette/FastAPI record the matched route (also a method-mismatch match)
-    in ``scope["route"]`` while routing; metrics and access logs label by its
-    template, never by the raw path. Anything else is ``unmatched``.
+    FastAPI records its own matched routes (also a method-mismatch match) in
+    ``scope["route"]``; for plain Starlette routes (``/docs``, ``/openapi.json``,
+    ``/metrics``) only ``scope["endpoint"]`` is set, so their templates come from
+    ``templates_by_endpoint``. Metrics and access logs label by the template,
+    never by the raw path. Anything else is ``unmatched``.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, templates_by_endpoint: dict[object, str]) -> None:
         self.app = app
+        self.templates_by_endpoint = templates_by_endpoint
 
-    @staticmethod
-    def _record(scope: Scope) -> None:
+    def _record(self, scope: Scope) -> None:
         route = scope.get("route")
         template = getattr(route, "path_format", None) or getattr(route, "path", None)
+        if not template:
+            template = self.templates_by_endpoint.get(scope.get("endpoint"))
         scope["state"]["route_template"] = str(template) if template else UNMATCHED
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -118,4 +122,7 @@ def create_app(
             allow_credentials=False,
             max_age=CORS_MAX_AGE_SECONDS,
         )
-    return wrap_app(RouteLabeler(app), settings)
+    templates_by_endpoint: dict[object, str] = {
+        route.endpoint: route.path_format for route in app.routes if isinstance(route, Route)
+    }
+    return wrap_app(RouteLabeler(app, templates_by_endpoint), settings)

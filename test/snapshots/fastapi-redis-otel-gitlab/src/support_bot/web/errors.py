@@ -174,4 +174,6 @@ def error_payload(
 
 
 def error_body(exc: AgentError) -> bytes:
-    return json.dumps(error_payload(exc.code, exc.message, exc.details)).encode()
+    """The error body as the frameworks encode theirs: compact, UTF-8, same key order."""
+    payload = error_payload(exc.code, exc.message, exc.details)
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,15 +1,18 @@
-"""Request body bounds: 413 before the body is read whole, 415 for non-JSON bodies.
+"""Request body bounds: 413 before the body is read whole, 415 for non-JSON
+bodies, 400 for JSON nested deeper than MAX_JSON_DEPTH.
 
 A declared ``Content-Length`` over MAX_BODY_BYTES is refused at once; a body
 without one (chunked) is counted while the application reads it and refused
-as soon as it passes the limit.
+as soon as it passes the limit. The nesting is checked on the chunks as the
+application reads them, before its framework parses the body.
 """
 
 from __future__ import annotations
 
-from ..web.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..web.errors import AgentError, BadRequest, PayloadTooLarge, UnsupportedMediaType
 from . import ASGIApp, Message, Receive, Scope, Send, header
 from .errors import send_error
+from .json_depth import MAX_JSON_DEPTH, JsonDepthScanner
 
 
 class _BodyTooLarge(PayloadTooLarge):
@@ -19,6 +22,12 @@ class _BodyTooLarge(PayloadTooLarge):
     rather than logging an unhandled error; guarded_send makes sure the
     client gets exactly one 413 whatever the application does with it.
     """
+
+
+class _JsonTooDeep(BadRequest):
+    """Raised into the application when the body nests deeper than MAX_JSON_DEPTH."""
+
+    default_message = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -58,40 +67,46 @@ class BodyLimitMiddleware:
         if not has_body:
             await self.app(scope, receive, send)
             return
+        await self._bounded(scope, receive, send)
 
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app on a body whose size and nesting are checked as it reads it."""
         received = 0
-        exceeded = False
+        depth = JsonDepthScanner()
+        refused: AgentError | None = None  # the answer, once a bound is passed
         replied = False
 
         async def counting_receive() -> Message:
-            nonlocal received, exceeded
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body_bytes:
-                    exceeded = True
-                    raise _BodyTooLarge(f"body is over {self.max_body_bytes} bytes")
+                    refused = _BodyTooLarge(f"body is over {self.max_body_bytes} bytes")
+                    raise refused
+                if not depth.feed(chunk):
+                    refused = _JsonTooDeep()
+                    raise refused
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal replied
-            if exceeded:
-                # Whatever the app made of the aborted read, the answer is 413.
+            if refused is not None:
+                # Whatever the app made of the aborted read, the answer is the refusal.
                 if not replied:
                     replied = True
-                    await send_error(
-                        send, PayloadTooLarge(f"body is over {self.max_body_bytes} bytes")
-                    )
+                    await send_error(send, refused)
                 return
             await send(message)
 
         try:
             await self.app(scope, counting_receive, guarded_send)
-        except _BodyTooLarge:
+        except (_BodyTooLarge, _JsonTooDeep):
             pass
         except Exception:
-            if not exceeded:
+            if refused is None:
                 raise
-        if exceeded and not replied:
+        if refused is not None and not replied:
             replied = True
-            await send_error(send, PayloadTooLarge(f"body is over {self.max_body_bytes} bytes"))
+            await send_error(send, refused)

@@ -4,7 +4,7 @@ With several workers the metrics are aggregated across processes with
 prometheus_client's multiprocess mode: ``prepare_process_tree()`` (in the
 supervisor, before any worker starts) creates and cleans
 PROMETHEUS_MULTIPROC_DIR under the temp dir (a tmpfs in the container).
-With one worker (WORKERS resolves to 1) the service is a single process: it
+With one worker (WORKERS resolves to 1; always with the memory store) the service is a single process: it
 uses prometheus_client's in-process values instead (multiprocess mode writes
 every update to an mmap'd file, a measurable share of each request) and
 ``prepare_process_tree()`` removes PROMETHEUS_MULTIPROC_DIR from its environment.
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..observability_contract import bounded_method, route_template
-from ..workers import available_cpus
+from ..workers import worker_count
 
 if TYPE_CHECKING:
     from ..middleware import ASGIApp, Message, Receive, Scope, Send
@@ -99,13 +99,10 @@ def default_multiproc_dir() -> Path:
 
 
 def _single_process(settings: Any) -> bool:
-    """Does the runner serve from this one process (WORKERS resolves to 1)?"""
-    workers = getattr(settings, "workers", None)
-    if not isinstance(workers, int):
+    """Does the runner serve from this one process (worker_count() is 1)?"""
+    if not isinstance(getattr(settings, "workers", None), int):
         return False  # unknown: the multiprocess mode is correct either way
-    if workers == 0:
-        workers = available_cpus()
-    return workers == 1
+    return worker_count(settings) == 1
 
 
 def prepare_process_tree(settings: Any) -> None:
