@@ -325,47 +325,63 @@ class OpenAIChatModel:
         self, messages: list[Message], tools: list[dict[str, Any]], max_tokens: int
     ) -> AsyncIterator[StreamItem]:
         response = await self._send(self._payload(messages, tools, max_tokens, True), stream=True)
-        content: list[str] = []
-        calls: dict[int, dict[str, str]] = {}
-        usage: UsageBody | None = None
-        # A stream is complete only with [DONE] or a finish_reason: one that just
-        # stops was cut off, and its partial answer must not be taken (or stored).
-        finished = False
-        choices = 0
+        answer = _StreamedAnswer()
         try:
             async for line in _sse_lines(response, self.max_response_bytes):
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
                 if data == "[DONE]":
-                    finished = True
+                    answer.finished = True
                     break
-                chunk = parse_chunk(data)
-                usage = chunk.usage or usage
-                choices += len(chunk.choices)
-                for choice in chunk.choices:
-                    finished = finished or choice.finish_reason is not None
-                    delta = choice.delta
-                    if delta is None:
-                        continue
-                    if delta.content:
-                        content.append(delta.content)
-                        yield delta.content
-                    for part in delta.tool_calls or []:
-                        slot = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
-                        slot["id"] = part.id or slot["id"]
-                        if part.function is not None:
-                            slot["name"] += part.function.name or ""
-                            slot["arguments"] += part.function.arguments or ""
+                for text in answer.add(parse_chunk(data)):
+                    yield text
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout("the model endpoint timed out while streaming") from exc
         except httpx.TransportError as exc:
             raise UpstreamError("the model stream broke off") from exc
         finally:
             await response.aclose()
-        if not finished:
+        yield answer.completion(messages)
+
+
+@dataclass
+class _StreamedAnswer:
+    """A streamed answer being put together from its chunks."""
+
+    content: list[str] = field(default_factory=list)
+    calls: dict[int, dict[str, str]] = field(default_factory=dict)
+    usage: UsageBody | None = None
+    choices: int = 0
+    # Complete only with [DONE] or a finish_reason: a stream that just stops
+    # was cut off, and its partial answer must not be taken (or stored).
+    finished: bool = False
+
+    def add(self, chunk: StreamChunk) -> list[str]:
+        """Take one chunk in; its text deltas."""
+        texts: list[str] = []
+        self.usage = chunk.usage or self.usage
+        self.choices += len(chunk.choices)
+        for choice in chunk.choices:
+            self.finished = self.finished or choice.finish_reason is not None
+            delta = choice.delta
+            if delta is None:
+                continue
+            if delta.content:
+                self.content.append(delta.content)
+                texts.append(delta.content)
+            for part in delta.tool_calls or []:
+                slot = self.calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                slot["id"] = part.id or slot["id"]
+                if part.function is not None:
+                    slot["name"] += part.function.name or ""
+                    slot["arguments"] += part.function.arguments or ""
+        return texts
+
+    def completion(self, messages: list[Message]) -> Completion:
+        if not self.finished:
             raise UpstreamError("the model stream ended without [DONE] or a finish_reason")
-        if not choices:
+        if not self.choices:
             raise UpstreamError("the model stream had no choices")
         tool_calls = [
             ToolCall(
@@ -373,6 +389,7 @@ class OpenAIChatModel:
                 name=slot["name"],
                 arguments=slot["arguments"] or "{}",
             )
-            for index, slot in sorted(calls.items())
+            for index, slot in sorted(self.calls.items())
         ]
-        yield _finish(Completion(content="".join(content), tool_calls=tool_calls), messages, usage)
+        completion = Completion(content="".join(self.content), tool_calls=tool_calls)
+        return _finish(completion, messages, self.usage)
