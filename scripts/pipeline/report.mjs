@@ -2,10 +2,12 @@
 // The pipeline's report writer.
 //   node scripts/pipeline/report.mjs OUT PRESET             -> OUT/report/PRESET.json
 //   node scripts/pipeline/report.mjs OUT --summary P1 P2... -> OUT/report.md + a table on stdout
+//   node scripts/pipeline/report.mjs OUT --faults PRESET     -> the faults stage's table on stdout
 // Reads the fragments scripts/pipeline.sh leaves in OUT/report/<preset>/:
 // stages.tsv, build.json, history.json, run.json, observability.json and
-// conformance*.json (vitest's JSON reporter), drain.json. Missing fragments are reported as "not run".
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// conformance*.json (vitest's JSON reporter), drain.json, faults.json and faults-<concern>.json
+// (test/faults). Missing fragments are reported as "not run".
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [out, ...rest] = process.argv.slice(2);
@@ -28,7 +30,7 @@ function vitestCounts(f) {
   const failed = [];
   for (const file of j.testResults ?? []) {
     for (const t of file.assertionResults ?? []) {
-      if (t.status === 'failed') failed.push(`${file.name.replace(/^.*test\/(conformance|observability)\//, '')} > ${t.fullName}`);
+      if (t.status === 'failed') failed.push(`${file.name.replace(/^.*test\/(conformance|observability|faults)\//, '')} > ${t.fullName}`);
     }
   }
   return {
@@ -38,6 +40,47 @@ function vitestCounts(f) {
     total: j.numTotalTests,
     failed_tests: failed,
   };
+}
+
+// The faults stage's figures: one fragment per concern (test/faults/<concern>.test.ts).
+function faultsReport(dir) {
+  const concerns = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /^faults-.+\.json$/.test(f))
+        .sort()
+        .map((f) => readJson(join(dir, f)))
+        .filter(Boolean)
+    : [];
+  const tests = vitestCounts(join(dir, 'faults.json'));
+  if (!concerns.length && !tests) return undefined;
+  return { tests, concerns: Object.fromEntries(concerns.map((c) => [c.concern, c])) };
+}
+
+const statusCell = (byStatus) =>
+  byStatus ? Object.entries(byStatus).map(([k, v]) => `${k}: ${v}`).join(', ').replace(/\|/g, '\\|') : '–';
+const rssCell = (r) => (r && r.before_mb !== undefined ? `${r.before_mb} / ${r.peak_mb} / ${r.after_mb} MB` : '–');
+
+function faultsLines(reports) {
+  const lines = [];
+  for (const r of reports) {
+    if (!r.faults) continue;
+    const t = r.faults.tests;
+    lines.push('', `### Faults: ${r.preset}${t ? ` (${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped)` : ''}`, '');
+    lines.push('| concern | requests by status | RSS before / peak / after | recovery after the store returns | sessions verified intact |');
+    lines.push('| --- | --- | --- | ---: | --- |');
+    for (const c of Object.values(r.faults.concerns)) {
+      const rss = c.rss ?? c.rss_5mb_answers;
+      const recovery = c.recovery_s === undefined ? '–' : `${c.recovery_s} s (down ${c.store_down_s} s; slowest answer while down ${c.slowest_outage_answer_ms} ms)`;
+      lines.push(`| ${c.concern}${c.store ? ` (${c.store})` : ''} | ${statusCell(c.requests_by_status)} | ${rssCell(rss)} | ${recovery} | ${c.sessions_intact ?? '–'} |`);
+    }
+  }
+  return lines;
+}
+
+if (rest[0] === '--faults') {
+  const faults = faultsReport(join(out, 'report', rest[1]));
+  console.log(faultsLines([{ preset: rest[1], faults }]).join('\n'));
+  process.exit(0);
 }
 
 function presetReport(p) {
@@ -94,6 +137,7 @@ function presetReport(p) {
     },
     observability: vitestCounts(join(dir, 'observability.json')),
     drain,
+    faults: faultsReport(dir),
   };
 }
 
@@ -113,7 +157,7 @@ const reports = presets.map((p) => {
   writeFileSync(join(out, 'report', `${p}.json`), `${JSON.stringify(r, null, 2)}\n`);
   return r;
 });
-const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'drain', 'report'];
+const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'drain', 'faults', 'report'];
 const lines = [];
 lines.push('# Verification pipeline report', '');
 lines.push('Stage durations in seconds (`–` not run for this preset, `FAIL` failed).', '');
@@ -137,6 +181,8 @@ for (const r of reports) {
   const d = r.drain ? `${r.drain.passed ? 'ok' : 'FAIL'}: ${r.drain.in_flight_at_signal ?? '?'} in flight, exit ${r.drain.exit_code} after ${r.drain.exit_after_s} s` : '–';
   lines.push(`| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${d} |`);
 }
+const faultLines = faultsLines(reports);
+if (faultLines.length) lines.push('', '## Faults (test/faults)', ...faultLines);
 for (const r of reports) {
   if (!r.image?.layers?.length) continue;
   lines.push('', `### Layers of ${r.image.ref}`, '', '| size | created by |', '| ---: | --- |');
@@ -146,7 +192,7 @@ for (const r of reports) {
   }
 }
 const failedTests = reports.flatMap((r) =>
-  [...Object.values(r.conformance ?? {}), r.observability].flatMap((c) => (c?.failed_tests ?? []).map((t) => `${r.preset}: ${t}`)),
+  [...Object.values(r.conformance ?? {}), r.observability, r.faults?.tests].flatMap((c) => (c?.failed_tests ?? []).map((t) => `${r.preset}: ${t}`)),
 );
 if (failedTests.length) {
   lines.push('', '## Failed conformance and observability tests', '', ...failedTests.map((t) => `- ${t}`));

@@ -11,7 +11,13 @@ import pytest
 
 from my_agent import lifecycle
 from my_agent.context import current_request_id, current_trace_id
-from my_agent.middleware import Message, Receive, Scope, Send, header
+from my_agent.middleware import (
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+)
 from my_agent.middleware.access_log import AccessLogMiddleware
 from my_agent.middleware.body_limit import (
     BodyLimitMiddleware,

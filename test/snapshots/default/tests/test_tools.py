@@ -171,7 +171,8 @@ async def test_a_bug_in_a_tool_is_a_tool_error_with_its_message(
 
     registry = ToolRegistry()
     registry.register(Tool("broken", "always fails", broken))
-    with caplog.at_level(logging.ERROR, logger="my_agent.agent.tools"):
+    tools_logger = "my_agent.agent.tools"
+    with caplog.at_level(logging.ERROR, logger=tools_logger):
         status, message = await registry.call("broken", '{"text": "a"}')
     assert status == "error"
     assert message.startswith("the tool failed: TypeError: ")

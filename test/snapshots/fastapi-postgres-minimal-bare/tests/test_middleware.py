@@ -11,7 +11,13 @@ import pytest
 
 from durable_conversation_ledger_agent_europe import lifecycle
 from durable_conversation_ledger_agent_europe.context import current_request_id, current_trace_id
-from durable_conversation_ledger_agent_europe.middleware import Message, Receive, Scope, Send, header
+from durable_conversation_ledger_agent_europe.middleware import (
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+)
 from durable_conversation_ledger_agent_europe.middleware.access_log import AccessLogMiddleware
 from durable_conversation_ledger_agent_europe.middleware.body_limit import (
     BodyLimitMiddleware,

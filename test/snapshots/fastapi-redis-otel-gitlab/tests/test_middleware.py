@@ -11,7 +11,13 @@ import pytest
 
 from support_bot import lifecycle
 from support_bot.context import current_request_id, current_trace_id
-from support_bot.middleware import Message, Receive, Scope, Send, header
+from support_bot.middleware import (
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+)
 from support_bot.middleware.access_log import AccessLogMiddleware
 from support_bot.middleware.body_limit import (
     BodyLimitMiddleware,

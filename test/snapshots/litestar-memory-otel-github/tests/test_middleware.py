@@ -11,7 +11,13 @@ import pytest
 
 from lite_agent_with_the_longest_allowed_name import lifecycle
 from lite_agent_with_the_longest_allowed_name.context import current_request_id, current_trace_id
-from lite_agent_with_the_longest_allowed_name.middleware import Message, Receive, Scope, Send, header
+from lite_agent_with_the_longest_allowed_name.middleware import (
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+)
 from lite_agent_with_the_longest_allowed_name.middleware.access_log import AccessLogMiddleware
 from lite_agent_with_the_longest_allowed_name.middleware.body_limit import (
     BodyLimitMiddleware,

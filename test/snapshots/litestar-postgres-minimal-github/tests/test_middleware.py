@@ -11,7 +11,13 @@ import pytest
 
 from archive_agent import lifecycle
 from archive_agent.context import current_request_id, current_trace_id
-from archive_agent.middleware import Message, Receive, Scope, Send, header
+from archive_agent.middleware import (
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+)
 from archive_agent.middleware.access_log import AccessLogMiddleware
 from archive_agent.middleware.body_limit import (
     BodyLimitMiddleware,

@@ -11,7 +11,13 @@ import pytest
 
 from triage_agent import lifecycle
 from triage_agent.context import current_request_id, current_trace_id
-from triage_agent.middleware import Message, Receive, Scope, Send, header
+from triage_agent.middleware import (
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+)
 from triage_agent.middleware.access_log import AccessLogMiddleware
 from triage_agent.middleware.body_limit import (
     BodyLimitMiddleware,

@@ -6,6 +6,7 @@ from .. import observability
 from ..config import Settings
 from ..middleware import ASGIApp
 from ..middleware.access_log import AccessLogMiddleware
+from ..middleware.api_key import ApiKeyMiddleware
 from ..middleware.body_limit import BodyLimitMiddleware
 from ..middleware.request_context import RequestContextMiddleware
 
@@ -31,9 +32,12 @@ CORS_MAX_AGE_SECONDS = 600
 def wrap_app(app: ASGIApp, settings: Settings) -> ASGIApp:
     """``app`` (the framework's app behind its route labeller) in the middleware stack.
 
-    Outermost first: observability -> request context -> access log -> body limit -> app.
+    Outermost first: observability -> request context -> access log -> API key
+    (when keys are configured) -> body limit -> app.
     """
     wrapped: ASGIApp = BodyLimitMiddleware(app, settings.max_body_bytes)
+    if settings.auth_enabled:
+        wrapped = ApiKeyMiddleware(wrapped, settings.api_keys)
     wrapped = AccessLogMiddleware(wrapped)
     wrapped = RequestContextMiddleware(wrapped)
     return observability.instrument_app(wrapped, settings)
