@@ -9,7 +9,7 @@
 #   --from STAGE   this stage and the ones after it
 #   --containers all|auto|none
 #                  which presets run the container stages (build, run, conformance,
-#                  drain): auto (default) = the first preset of each framework x store
+#                  drain, faults): auto (default) = the first preset of each framework x store
 #                  pair plus any preset named "default"; all; none
 #   --fail-fast    stop at the first failure (default: finish the other presets)
 #   --keep         leave the conformance container running afterwards
@@ -20,7 +20,8 @@
 # A stage that needs an earlier one's product takes it from out/ (generate ->
 # out/<preset>, build -> the image localhost/cas-<preset>:pipeline; with
 # PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
-# conformance and drain stages start their own container when none is running.
+# conformance and drain stages start their own container when none is running (faults
+# always starts its own).
 #
 # Environment: PIPELINE_OUT (out), PYTHON_IMAGE, UV_IMAGE (the local base
 # images, see scripts/make-base-images.sh), ENGINE (podman; docker works too),
@@ -510,6 +511,10 @@ stage_faults() {
     export SERVICES_DIR="${TMPDIR:-/tmp}/$CAS-faults-services" SERVICES_DURABLE=1
     if [[ $store == redis || $store == postgres ]]; then
       scripts/services.sh stop "$store" >>"$log" 2>&1 # a fresh, durable instance
+      if scripts/services.sh status 2>/dev/null | grep -q "^$store: up"; then
+        echo "  a $store this stage did not start holds its port ($REDIS_PORT / $PG_PORT): it would not be killed"
+        exit 1
+      fi
     fi
     trap '[[ $store == memory ]] || scripts/services.sh stop "$store" >>"$log" 2>&1' EXIT
     CONTAINER_HOST_NETWORK=1 start_container "$p" "$name" "$FAULTS_PORT" "$log" "API_KEYS=$API_KEY" \

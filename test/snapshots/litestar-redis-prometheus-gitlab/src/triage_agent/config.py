@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", repr=False)
 
     # Bounds against a misbehaving model endpoint and a failing store; key strength.
-    llm_max_response_bytes: int = Field(default=2_097_152, ge=1024)
+    llm_max_response_bytes: int = Field(default=1_048_576, ge=1024)
     store_timeout: float = Field(default=2, gt=0, le=60)
     memory_store_max_bytes: int = Field(default=67_108_864, ge=1024)
     api_key_min_length: int = Field(default=16, ge=1, le=256)

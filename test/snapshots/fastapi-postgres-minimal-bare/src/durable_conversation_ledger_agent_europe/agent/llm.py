@@ -36,7 +36,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 MAX_BACKOFF_SECONDS = 8.0
 MAX_RETRY_AFTER_SECONDS = 30.0
-DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+# About 220 bytes per streamed token: an answer of 1,024 tokens is ~230 KB.
+DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 
 # time.monotonic() by which the current agent turn must end (set by the agent
 # loop); a retry that would wait past it fails at once instead.
