@@ -45,6 +45,17 @@ export default defineConfig({
         },
       },
       {
+        // the hardened container under attack: a misbehaving upstream, a store killed and
+        // restarted, hostile connections (test/faults, scripts/pipeline.sh's faults stage)
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // the observability stacks against real tools: promtool, Prometheus, an OTLP receiver
         // (test/observability, scripts/verify-observability.sh)
         test: {

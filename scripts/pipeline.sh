@@ -9,18 +9,19 @@
 #   --from STAGE   this stage and the ones after it
 #   --containers all|auto|none
 #                  which presets run the container stages (build, run, conformance,
-#                  drain, eval): auto (default) = the first preset of each framework x store
+#                  drain, eval, faults): auto (default) = the first preset of each framework x store
 #                  pair plus any preset named "default"; all; none
 #   --fail-fast    stop at the first failure (default: finish the other presets)
 #   --keep         leave the conformance container running afterwards
 #   -h, --help
 #
 # Stages, in order: generate lint python observability build run conformance browser
-# drain eval report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
+# drain eval faults report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
 # A stage that needs an earlier one's product takes it from out/ (generate ->
 # out/<preset>, build -> the image localhost/cas-<preset>:pipeline; with
 # PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
-# conformance and drain stages start their own container when none is running.
+# conformance and drain stages start their own container when none is running (faults
+# always starts its own).
 #
 # Environment: PIPELINE_OUT (out), PYTHON_IMAGE (unset: the local Debian base
 # matching each preset's python, see python_image_for; `default`: the
@@ -38,8 +39,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-ALL_STAGES=(generate lint python observability build run conformance browser drain eval report)
-CONTAINER_STAGES=" build run conformance browser drain eval "
+ALL_STAGES=(generate lint python observability build run conformance browser drain eval faults report)
+CONTAINER_STAGES=" build run conformance browser drain eval faults "
 OUT=$(realpath -m "${PIPELINE_OUT:-out}")
 ENGINE="${ENGINE:-podman}"
 # Unset: per preset, the local base whose python3 is the preset's Python where
@@ -55,6 +56,8 @@ VARIANT_PORT=$((PORT_BASE + 1))  # auth off / docs off / rate limit
 DRAIN_PORT=$((PORT_BASE + 2))    # the drain container
 BROWSER_PORT=$((PORT_BASE + 3))  # the browser stage's container
 EVAL_PORT=$((PORT_BASE + 4))     # the eval containers (as shipped, then misbehaving)
+FAULTS_PORT=$((PORT_BASE + 5))   # the faults container
+FAULTS_UPSTREAM_PORT=$((PORT_BASE + 6)) # the misbehaving model endpoint it calls
 export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
 CAS="cas${PIPELINE_ID:+-$PIPELINE_ID}" # image and container name prefix
 API_KEY="cas-pipeline-key-0123456789"
@@ -238,11 +241,14 @@ start_container() {
   remove_container "$name"
   local net=(-p "127.0.0.1:$hostport:$port")
   local envs=()
-  if [[ $store == redis || $store == postgres ]]; then
-    # The stores run on the host's loopback (scripts/services.sh): share the host's
-    # network namespace, listen on loopback only, on our port.
+  if [[ $store == redis || $store == postgres || ${CONTAINER_HOST_NETWORK:-0} == 1 ]]; then
+    # The stores (scripts/services.sh), and the faults stage's upstream, run on the
+    # host's loopback: share the host's network namespace, listen on loopback only,
+    # on our port.
     net=(--network host)
     envs+=(-e "HOST=127.0.0.1" -e "PORT=$hostport")
+  fi
+  if [[ $store == redis || $store == postgres ]]; then
     scripts/services.sh start "$store" >>"$log" 2>&1 || return 1
     eval "$(scripts/services.sh env "$store")"
     [[ $store == redis ]] && envs+=(-e "SESSION_STORE=redis" -e "REDIS_URL=$REDIS_URL")
@@ -632,6 +638,46 @@ stage_eval() {
   return $rc
 }
 
+# faults: the hardened container under attack, test/faults/*.test.ts (one file per
+# concern): a misbehaving OpenAI-compatible upstream (test/faults/lib/upstream.ts,
+# on loopback, the container's LLM_BASE_URL), and for Redis/Postgres the store
+# killed and restarted under load. The store is the stage's own durable instance
+# (SERVICES_DURABLE=1 on PORT_BASE+79 / +32), never the shared one other runs use.
+stage_faults() {
+  local p=$1 log=$2
+  local name="$CAS-$p-faults" store rc=0
+  store=$(answer "$p" store)
+  mkdir -p "$(frag "$p")"
+  rm -f "$(frag "$p")"/faults-*.json
+  (
+    export REDIS_PORT=$((PORT_BASE + 79)) PG_PORT=$((PORT_BASE + 32))
+    export SERVICES_DIR="${TMPDIR:-/tmp}/$CAS-faults-services" SERVICES_DURABLE=1
+    if [[ $store == redis || $store == postgres ]]; then
+      scripts/services.sh stop "$store" >>"$log" 2>&1 # a fresh, durable instance
+      if scripts/services.sh status 2>/dev/null | grep -q "^$store: up"; then
+        echo "  a $store this stage did not start holds its port ($REDIS_PORT / $PG_PORT): it would not be killed"
+        exit 1
+      fi
+    fi
+    trap '[[ $store == memory ]] || scripts/services.sh stop "$store" >>"$log" 2>&1' EXIT
+    CONTAINER_HOST_NETWORK=1 start_container "$p" "$name" "$FAULTS_PORT" "$log" "API_KEYS=$API_KEY" \
+      "LLM_BASE_URL=http://127.0.0.1:$FAULTS_UPSTREAM_PORT/v1" "LLM_API_KEY=faults-upstream-key" \
+      "LLM_TIMEOUT=3" "LLM_MAX_RETRIES=1" "REQUEST_TIMEOUT=10" "AGENT_MAX_STEPS=4" \
+      "SESSION_MAX_MESSAGES=400" "STORE_TIMEOUT=2" >/dev/null || exit 1
+    FAULTS_BASE_URL=$(base_url_for "$FAULTS_PORT") FAULTS_API_KEY=$API_KEY FAULTS_CONTAINER=$name \
+      FAULTS_ENGINE=$ENGINE FAULTS_UPSTREAM_PORT=$FAULTS_UPSTREAM_PORT FAULTS_STORE=$store \
+      FAULTS_REPORT_DIR="$(frag "$p")" \
+      run_logged "$log" env NO_COLOR=1 npx vitest run --project faults --reporter=default --reporter=json \
+      --outputFile.json="$(frag "$p")/faults.json" || rc=1
+    save_logs "$p" "$name"
+    remove_container "$name"
+    exit $rc
+  ) || rc=1
+  grep -E 'Test Files|Tests ' "$log" | tail -n 2 | sed 's/^/  /'
+  node scripts/pipeline/report.mjs "$OUT" --faults "$p" | sed 's/^/  /' || true
+  return $rc
+}
+
 stage_report() {
   local p=$1 log=$2
   run_logged "$log" node scripts/pipeline/report.mjs "$OUT" "$p" || return 1
@@ -663,6 +709,7 @@ cleanup() {
     remove_container "$CAS-$p-drain"
     remove_container "$CAS-$p-browser"
     remove_container "$CAS-$p-eval"
+    remove_container "$CAS-$p-faults"
   done
 }
 trap cleanup EXIT

@@ -3,15 +3,20 @@
 # loopback only, for the generated projects' tests and containers.
 #   scripts/services.sh start [redis|postgres|all]   # prints export lines (eval-able)
 #   scripts/services.sh stop  [redis|postgres|all]
+#   scripts/services.sh kill  [redis|postgres|all]  # crash it: SIGKILL (Redis), immediate abort (Postgres)
 #   scripts/services.sh env                          # prints REDIS_URL / DATABASE_URL
 #   scripts/services.sh status
 # Ports: REDIS_PORT (18379), PG_PORT (18332); data under SERVICES_DIR
 # (/tmp/cas-services). Idempotent: start on a running server is a no-op.
+# SERVICES_DURABLE=1: every acknowledged write survives a crash (Postgres fsync and
+# synchronous commit on, Redis append-only file fsynced on every write), for fault
+# tests that kill the store; the default trades that for speed.
 set -euo pipefail
 
 REDIS_PORT="${REDIS_PORT:-18379}"
 PG_PORT="${PG_PORT:-18332}"
 DIR="${SERVICES_DIR:-/tmp/cas-services}"
+DURABLE="${SERVICES_DURABLE:-0}"
 PG_USER=agent
 PG_DB=agent
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
@@ -38,12 +43,24 @@ start_redis() {
   command -v redis-server >/dev/null || { echo "services: redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
   if redis_running; then log "redis already up on 127.0.0.1:$REDIS_PORT"; return; fi
   mkdir -p "$DIR/redis"
+  local persistence=(--appendonly no)
+  [[ $DURABLE == 1 ]] && persistence=(--appendonly yes --appendfsync always)
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes --daemonize yes \
-    --save '' --appendonly no --dir "$DIR/redis" --pidfile "$DIR/redis/redis.pid" \
+    --save '' "${persistence[@]}" --dir "$DIR/redis" --pidfile "$DIR/redis/redis.pid" \
     --logfile "$DIR/redis/redis.log" >/dev/null
   for _ in $(seq 1 50); do redis_running && break; sleep 0.1; done
   redis_running || { tail -n 20 "$DIR/redis/redis.log" >&2; echo "services: redis did not start" >&2; exit 1; }
-  log "redis up on 127.0.0.1:$REDIS_PORT"
+  log "redis up on 127.0.0.1:$REDIS_PORT$([[ $DURABLE == 1 ]] && echo ' (durable: appendfsync always)')"
+}
+
+kill_redis() {
+  local pid
+  pid=$(cat "$DIR/redis/redis.pid" 2>/dev/null || true)
+  if [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; then
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$DIR/redis/redis.pid"
+    log "redis killed (SIGKILL)"
+  fi
 }
 
 stop_redis() {
@@ -69,13 +86,24 @@ start_pg() {
       || { cat "$DIR/initdb.log" >&2; exit 1; }
   fi
   # Loopback TCP only; the unix socket lives in the data dir (not /run/postgresql).
+  local persistence="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [[ $DURABLE == 1 ]] && persistence="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $data -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $data $persistence" \
     start >/dev/null
   if ! as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "select 1 from pg_database where datname='$PG_DB'" | grep -q 1; then
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" "$PG_DB"
   fi
   log "postgres up on 127.0.0.1:$PG_PORT (database $PG_DB, user $PG_USER, trust auth)"
+}
+
+# An immediate abort: no checkpoint, the next start replays the WAL (as after a crash).
+kill_pg() {
+  local data="$DIR/postgres"
+  if [[ -s $data/postmaster.pid ]]; then
+    as_pg "$(pg_bin)/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    log "postgres killed (immediate abort)"
+  fi
 }
 
 stop_pg() {
@@ -108,10 +136,15 @@ case "$cmd" in
     [[ $what == postgres || $what == all ]] && stop_pg
     true
     ;;
+  kill)
+    [[ $what == redis || $what == all ]] && kill_redis
+    [[ $what == postgres || $what == all ]] && kill_pg
+    true
+    ;;
   env) print_env "$what" ;;
   status)
     redis_running && echo "redis: up ($REDIS_URL)" || echo "redis: down"
     pg_running && echo "postgres: up ($DATABASE_URL)" || echo "postgres: down"
     ;;
-  *) echo "usage: scripts/services.sh start|stop|env|status [redis|postgres|all]" >&2; exit 2 ;;
+  *) echo "usage: scripts/services.sh start|stop|kill|env|status [redis|postgres|all]" >&2; exit 2 ;;
 esac

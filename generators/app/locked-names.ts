@@ -100,6 +100,7 @@ export const TEST_MODULES: readonly string[] = [
   'test_playground',
   'test_runner',
   'test_server_process',
+  'test_sessions_guard',
   'test_sessions_memory',
   'test_sessions_postgres',
   'test_sessions_redis',

@@ -21,7 +21,9 @@ if (mode === 'shipped') {
     console.log(`  as shipped: no report at ${args[0]}`);
     process.exit(1);
   }
-  const sets = Object.entries(r.sets).map(([n, s]) => `${n} ${s.passed}/${s.cases}`).join(', ');
+  const sets = Object.entries(r.sets)
+    .map(([n, s]) => `${n} ${s.passed}/${s.cases}`)
+    .join(', ');
   console.log(
     `  as shipped: ${r.passed}/${r.cases} cases (${sets}); tokens ${r.tokens.input} in / ${r.tokens.output} out; ` +
       `latency per turn p50 ${r.latency_ms.p50} ms, p95 ${r.latency_ms.p95} ms; gate ${r.gate.passed ? 'passed' : 'FAILED'}`,
@@ -36,7 +38,9 @@ if (mode === 'shipped') {
     process.exit(1);
   }
   const reasons = r.gate.reasons;
-  console.log(`  misbehaving fake model: make eval exit ${exitCode}, gate ${r.gate.passed ? 'passed (it must fail)' : 'FAILED as it must'}; ${reasons.length} reasons:`);
+  console.log(
+    `  misbehaving fake model: make eval exit ${exitCode}, gate ${r.gate.passed ? 'passed (it must fail)' : 'FAILED as it must'}; ${reasons.length} reasons:`,
+  );
   for (const reason of reasons.slice(0, 4)) console.log(`    - ${reason}`);
   if (reasons.length > 4) console.log(`    ... and ${reasons.length - 4} more`);
   const problems = [];

@@ -2,11 +2,13 @@
 // The pipeline's report writer.
 //   node scripts/pipeline/report.mjs OUT PRESET             -> OUT/report/PRESET.json
 //   node scripts/pipeline/report.mjs OUT --summary P1 P2... -> OUT/report.md + a table on stdout
+//   node scripts/pipeline/report.mjs OUT --faults PRESET     -> the faults stage's table on stdout
 // Reads the fragments scripts/pipeline.sh leaves in OUT/report/<preset>/:
 // stages.tsv, build.json, history.json, run.json, observability.json and
 // conformance*.json (vitest's JSON reporter), drain.json, browser.json (+ the playground
-// screenshots next to it), eval.json. Missing fragments are reported as "not run".
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// screenshots next to it), eval.json, faults.json and faults-<concern>.json (test/faults).
+// Missing fragments are reported as "not run".
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const [out, ...rest] = process.argv.slice(2);
@@ -29,7 +31,7 @@ function vitestCounts(f) {
   const failed = [];
   for (const file of j.testResults ?? []) {
     for (const t of file.assertionResults ?? []) {
-      if (t.status === 'failed') failed.push(`${file.name.replace(/^.*test\/(conformance|observability)\//, '')} > ${t.fullName}`);
+      if (t.status === 'failed') failed.push(`${file.name.replace(/^.*test\/(conformance|observability|faults)\//, '')} > ${t.fullName}`);
     }
   }
   return {
@@ -39,6 +41,55 @@ function vitestCounts(f) {
     total: j.numTotalTests,
     failed_tests: failed,
   };
+}
+
+// The faults stage's figures: one fragment per concern (test/faults/<concern>.test.ts).
+function faultsReport(dir) {
+  const concerns = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /^faults-.+\.json$/.test(f))
+        .sort()
+        .map((f) => readJson(join(dir, f)))
+        .filter(Boolean)
+    : [];
+  const tests = vitestCounts(join(dir, 'faults.json'));
+  if (!concerns.length && !tests) return undefined;
+  return { tests, concerns: Object.fromEntries(concerns.map((c) => [c.concern, c])) };
+}
+
+const statusCell = (byStatus) =>
+  byStatus
+    ? Object.entries(byStatus)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')
+        .replace(/\|/g, '\\|')
+    : '–';
+const rssCell = (r) => (r && r.before_mb !== undefined ? `${r.before_mb} / ${r.peak_mb} / ${r.after_mb} MB` : '–');
+
+function faultsLines(reports) {
+  const lines = [];
+  for (const r of reports) {
+    if (!r.faults) continue;
+    const t = r.faults.tests;
+    lines.push('', `### Faults: ${r.preset}${t ? ` (${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped)` : ''}`, '');
+    lines.push('| concern | requests by status | RSS before / peak / after | recovery after the store returns | sessions verified intact |');
+    lines.push('| --- | --- | --- | ---: | --- |');
+    for (const c of Object.values(r.faults.concerns)) {
+      const rss = c.rss ?? c.rss_5mb_answers;
+      const recovery =
+        c.recovery_s === undefined ? '–' : `${c.recovery_s} s (down ${c.store_down_s} s; slowest answer while down ${c.slowest_outage_answer_ms} ms)`;
+      lines.push(
+        `| ${c.concern}${c.store ? ` (${c.store})` : ''} | ${statusCell(c.requests_by_status)} | ${rssCell(rss)} | ${recovery} | ${c.sessions_intact ?? '–'} |`,
+      );
+    }
+  }
+  return lines;
+}
+
+if (rest[0] === '--faults') {
+  const faults = faultsReport(join(out, 'report', rest[1]));
+  console.log(faultsLines([{ preset: rest[1], faults }]).join('\n'));
+  process.exit(0);
 }
 
 function presetReport(p) {
@@ -110,6 +161,7 @@ function presetReport(p) {
     drain,
     browser,
     evals,
+    faults: faultsReport(dir),
   };
 }
 
@@ -129,7 +181,7 @@ const reports = presets.map((p) => {
   writeFileSync(join(out, 'report', `${p}.json`), `${JSON.stringify(r, null, 2)}\n`);
   return r;
 });
-const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'browser', 'drain', 'eval', 'report'];
+const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'browser', 'drain', 'eval', 'faults', 'report'];
 const lines = [];
 lines.push('# Verification pipeline report', '');
 lines.push('Stage durations in seconds (`–` not run for this preset, `FAIL` failed).', '');
@@ -167,14 +219,22 @@ if (evalRows.length) {
   for (const r of evalRows) {
     const a = r.evals.shipped;
     const b = r.evals.misbehaving;
-    const sets = a ? Object.entries(a.sets).map(([n, x]) => `${n} ${x.passed}/${x.cases}`).join(', ') : '–';
+    const sets = a
+      ? Object.entries(a.sets)
+          .map(([n, x]) => `${n} ${x.passed}/${x.cases}`)
+          .join(', ')
+      : '–';
     const shipped = a
       ? `| ${a.passed}/${a.cases} | ${sets} | ${a.tokens.input} / ${a.tokens.output} | ${a.latency_ms.p50} / ${a.latency_ms.p95} ms | ${a.gate_passed ? 'passed' : 'FAILED'} (${a.seconds} s)`
       : '| – | – | – | – | not run';
-    const bad = b ? `exit ${b.exit_code}, gate ${b.gate_passed ? 'passed (WRONG)' : 'failed'} with ${b.reasons} reasons, e.g. ${String(b.first_reasons[0] ?? '').replace(/\|/g, '\\|')} (${b.seconds} s)` : '–';
+    const bad = b
+      ? `exit ${b.exit_code}, gate ${b.gate_passed ? 'passed (WRONG)' : 'failed'} with ${b.reasons} reasons, e.g. ${String(b.first_reasons[0] ?? '').replace(/\|/g, '\\|')} (${b.seconds} s)`
+      : '–';
     lines.push(`| ${r.preset} ${shipped} | ${bad} |`);
   }
 }
+const faultLines = faultsLines(reports);
+if (faultLines.length) lines.push('', '## Faults (test/faults)', ...faultLines);
 for (const r of reports) {
   if (!r.image?.layers?.length) continue;
   lines.push('', `### Layers of ${r.image.ref}`, '', '| size | created by |', '| ---: | --- |');
@@ -186,7 +246,10 @@ for (const r of reports) {
 const browsed = reports.filter((r) => r.browser);
 if (browsed.length) {
   lines.push('', '## The playground in a browser', '');
-  lines.push('Headless Chromium against the hardened container (test/browser/playground.mjs): stream, tool call, trace id, session, reload, errors, markup as text, CSP.', '');
+  lines.push(
+    'Headless Chromium against the hardened container (test/browser/playground.mjs): stream, tool call, trace id, session, reload, errors, markup as text, CSP.',
+    '',
+  );
   for (const r of browsed) {
     const b = r.browser;
     lines.push(`- ${r.preset}: ${b.passed ? 'ok' : 'FAIL'}, ${b.checks_passed} checks passed, ${b.checks_failed.length} failed`);
@@ -195,7 +258,7 @@ if (browsed.length) {
   }
 }
 const failedTests = reports.flatMap((r) =>
-  [...Object.values(r.conformance ?? {}), r.observability].flatMap((c) => (c?.failed_tests ?? []).map((t) => `${r.preset}: ${t}`)),
+  [...Object.values(r.conformance ?? {}), r.observability, r.faults?.tests].flatMap((c) => (c?.failed_tests ?? []).map((t) => `${r.preset}: ${t}`)),
 );
 if (failedTests.length) {
   lines.push('', '## Failed conformance and observability tests', '', ...failedTests.map((t) => `- ${t}`));

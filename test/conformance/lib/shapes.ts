@@ -18,6 +18,7 @@ export const ERROR_STATUS: Record<string, number> = {
   budget_exceeded: 429,
   upstream_error: 502,
   shutting_down: 503,
+  store_unavailable: 503,
   upstream_timeout: 504,
   internal_error: 500,
 };

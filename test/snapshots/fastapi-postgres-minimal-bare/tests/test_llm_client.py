@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -18,6 +19,7 @@ from durable_conversation_ledger_agent_europe.agent.llm import (
     estimate_prompt_tokens,
     estimate_tokens,
     parse_retry_after,
+    turn_deadline,
 )
 from durable_conversation_ledger_agent_europe.web.errors import UpstreamError, UpstreamTimeout
 
@@ -45,13 +47,16 @@ def completion_body(
     return body
 
 
-def make_model(handler: Handler, sleeps: Sleeps | None = None, retries: int = 2) -> OpenAIChatModel:
+def make_model(
+    handler: Handler, sleeps: Sleeps | None = None, retries: int = 2, max_bytes: int = 1_000_000
+) -> OpenAIChatModel:
     return OpenAIChatModel(
         base_url="https://llm.test/v1",
         api_key="sk-test",
         model="test-model",
         timeout=5,
         max_retries=retries,
+        max_response_bytes=max_bytes,
         transport=httpx.MockTransport(handler),
         sleep=sleeps or Sleeps(),
     )
@@ -184,6 +189,14 @@ async def test_read_timeout_is_upstream_timeout_without_retry() -> None:
         httpx.Response(200, content=b"not json"),
         httpx.Response(200, json={"choices": []}),
         httpx.Response(200, json={"unexpected": True}),
+        httpx.Response(200, json=[1, 2]),
+        httpx.Response(200, json={"choices": {"0": {"message": {"content": "x"}}}}),
+        httpx.Response(200, json={"choices": ["x"]}),
+        httpx.Response(200, json={"choices": [{"message": {"content": 42}}]}),
+        httpx.Response(200, json={"choices": [{"message": {"tool_calls": ["x"]}}]}),
+        httpx.Response(200, json={"choices": [{"message": {"tool_calls": [{"function": {}}]}}]}),
+        httpx.Response(200, json={**completion_body(), "usage": {"prompt_tokens": "many"}}),
+        httpx.Response(200, json={**completion_body(), "usage": {"prompt_tokens": -1}}),
     ],
 )
 async def test_bad_bodies_are_upstream_errors(response: httpx.Response) -> None:
@@ -289,6 +302,93 @@ async def test_stream_errors() -> None:
                 MESSAGES, [], 10
             )
         ]
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        {"choices": "x"},
+        {"choices": ["x"]},
+        {"choices": [{"delta": {"content": ["x"]}}]},
+        {"choices": [{"delta": {"tool_calls": ["x"]}}]},
+        {"choices": [{"delta": {"tool_calls": [{"index": "first"}]}}]},
+        {"choices": [], "usage": {"prompt_tokens": "many"}},
+    ],
+)
+async def test_stream_chunks_of_the_wrong_shape_are_upstream_errors(chunk: Any) -> None:
+    body = sse({"choices": [{"delta": {"content": "a"}}]}, chunk, "data: [DONE]")
+    model = make_model(lambda r: httpx.Response(200, content=body))
+    with pytest.raises(UpstreamError, match="unexpected stream chunk"):
+        [item async for item in model.stream(MESSAGES, [], 10)]
+
+
+async def test_stream_cut_off_without_done_or_finish_reason_is_an_upstream_error() -> None:
+    body = sse({"choices": [{"delta": {"content": "half an ans"}}]})
+    model = make_model(lambda r: httpx.Response(200, content=body))
+    with pytest.raises(UpstreamError, match=r"without \[DONE\] or a finish_reason"):
+        [item async for item in model.stream(MESSAGES, [], 10)]
+    # a finish_reason is enough (some endpoints send no [DONE])
+    body = sse({"choices": [{"delta": {"content": "whole"}, "finish_reason": "stop"}]})
+    items = [
+        item
+        async for item in make_model(lambda r: httpx.Response(200, content=body)).stream(
+            MESSAGES, [], 10
+        )
+    ]
+    final = items[-1]
+    assert isinstance(final, Completion)
+    assert final.content == "whole"
+
+
+async def test_answers_over_max_response_bytes_are_upstream_errors() -> None:
+    big = completion_body(content="x" * 5000)
+    model = make_model(lambda r: httpx.Response(200, json=big), max_bytes=4096)
+    with pytest.raises(UpstreamError, match="LLM_MAX_RESPONSE_BYTES"):
+        await model.complete(MESSAGES, [], 10)
+
+    class Endless(httpx.AsyncByteStream):
+        """A body with no Content-Length that never ends."""
+
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            while True:
+                yield b"x" * 1024
+
+    model = make_model(lambda r: httpx.Response(200, stream=Endless()), max_bytes=4096)
+    with pytest.raises(UpstreamError, match="LLM_MAX_RESPONSE_BYTES"):
+        await model.complete(MESSAGES, [], 10)
+    # streamed: one endless line, or many small events, are both bounded
+    with pytest.raises(UpstreamError, match="LLM_MAX_RESPONSE_BYTES"):
+        [item async for item in model.stream(MESSAGES, [], 10)]
+    many = sse(*[{"choices": [{"delta": {"content": "tok"}}]}] * 200, "data: [DONE]")
+    model = make_model(lambda r: httpx.Response(200, content=many), max_bytes=4096)
+    with pytest.raises(UpstreamError, match="LLM_MAX_RESPONSE_BYTES"):
+        [item async for item in model.stream(MESSAGES, [], 10)]
+
+
+async def test_a_retry_after_past_the_turn_fails_fast() -> None:
+    sleeps = Sleeps()
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(429, headers={"Retry-After": "3600"})
+
+    with pytest.raises(UpstreamError, match="Retry-After 3600"):
+        await make_model(handler, sleeps).complete(MESSAGES, [], 10)
+    assert (calls, sleeps.calls) == (1, [])
+
+    # a short Retry-After, but longer than the turn has left
+    def short(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"Retry-After": "5"})
+
+    token = turn_deadline.set(time.monotonic() + 2)
+    try:
+        with pytest.raises(UpstreamError, match="would pass the turn's remaining"):
+            await make_model(short, sleeps).complete(MESSAGES, [], 10)
+    finally:
+        turn_deadline.reset(token)
+    assert sleeps.calls == []
 
 
 def test_parse_retry_after() -> None:

@@ -19,7 +19,7 @@ from durable_conversation_ledger_agent_europe.sessions.postgres import (
     PostgresSessionStore,
 )
 
-from store_contract import check_store_contract
+from store_contract import check_bad_answers_keep_the_session_usable, check_store_contract
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 live = pytest.mark.skipif(
@@ -38,6 +38,12 @@ async def store() -> AsyncIterator[PostgresSessionStore]:
 @live
 async def test_postgres_store_contract(store: PostgresSessionStore) -> None:
     await check_store_contract(store)
+
+
+@live
+async def test_postgres_session_survives_bad_answers(store: PostgresSessionStore) -> None:
+    store.max_messages = 50
+    await check_bad_answers_keep_the_session_usable(store)
 
 
 @live

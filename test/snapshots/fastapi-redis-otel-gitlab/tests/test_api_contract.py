@@ -75,6 +75,43 @@ def test_openapi_and_docs(client_factory: ClientFactory) -> None:
     assert_error(off.get("/docs"), 404, "not_found")
 
 
+def test_openapi_says_what_is_enforced(client_factory: ClientFactory) -> None:
+    keyed = client_factory(make_settings(api_keys="key-1")).get("/openapi.json").json()
+    request = keyed["components"]["schemas"]["ChatRequest"]
+    for field in ("session_id", "user_id"):
+        patterns = [s.get("pattern") for s in request["properties"][field]["anyOf"]]
+        assert "^[A-Za-z0-9_-]{1,64}$" in patterns
+    schemes = keyed["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
+    assert schemes["apiKeyHeader"]["in"] == "header"
+    assert schemes["apiKeyHeader"]["name"] == "X-API-Key"
+    for path in ("/v1/chat", "/v1/chat/stream"):
+        security = keyed["paths"][path]["post"]["security"]
+        assert security == [{"bearerAuth": []}, {"apiKeyHeader": []}]
+    assert "security" not in keyed["paths"]["/health"]["get"]
+    # without API keys no operation requires one
+    open_doc = client_factory().get("/openapi.json").json()
+    assert "security" not in open_doc["paths"]["/v1/chat"]["post"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"x" * 100, "text/plain"),
+        (b'{"message": ""}', "application/json"),
+    ],
+)
+def test_authentication_comes_before_parsing(
+    client_factory: ClientFactory, body: bytes, content_type: str
+) -> None:
+    client = client_factory(make_settings(api_keys="key-1"))
+    for path in ("/v1/chat", "/v1/chat/stream"):
+        response = client.post(path, content=body, headers={"content-type": content_type})
+        assert_error(response, 401, "unauthorized")
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
 def test_chat(client: TestClient) -> None:
     response = chat(
         client,
@@ -322,6 +359,73 @@ def test_502_upstream_error(client_factory: ClientFactory) -> None:
     client = client_factory(model=mock_model(handler))
     assert_error(chat(client), 502, "upstream_error")
     assert calls == 3
+
+
+# (non-streamed body, streamed body) of one upstream defect each
+UPSTREAM_DEFECTS = [
+    (b"not json", b"data: not json\n\n"),
+    (b'{"choices": "x"}', b'data: {"choices": "x"}\n\n'),
+    (b'{"choices": []}', b'data: {"choices": []}\n\ndata: [DONE]\n\n'),
+    (
+        b'{"choices": [{"message": {"tool_calls": ["x"]}}]}',
+        b'data: {"choices": [{"delta": {"tool_calls": ["x"]}}]}\n\n',
+    ),
+    (
+        b'{"choices": [{"message": {"content": "a"}}], "usage": {"prompt_tokens": "many"}}',
+        b'data: {"choices": [], "usage": {"prompt_tokens": "many"}}\n\n',
+    ),
+    (b'{"choices": [{"message": {"content": "' + b"x" * 3000 + b'"}}]}', b"data: " + b"x" * 3000),
+    (
+        b'{"choices": [{"message": {"content": "a"}}]',
+        b'data: {"choices": [{"delta": {"content": "cut"}}]}\n\n',
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "stream_body"), UPSTREAM_DEFECTS)
+def test_502_for_every_upstream_defect(
+    client_factory: ClientFactory, body: bytes, stream_body: bytes
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        streamed = json.loads(request.content).get("stream", False)
+        return httpx.Response(200, content=stream_body if streamed else body)
+
+    model = mock_model(handler)
+    model.max_response_bytes = 2048
+    store = MemorySessionStore(10)
+    client = client_factory(model=model, store=store)
+    turn = {"message": "hi", "session_id": "defective"}
+    assert_error(client.post("/v1/chat", json=turn), 502, "upstream_error")
+    response = client.post("/v1/chat/stream", json=turn)
+    assert response.status_code == 200
+    event, data = parse_sse(response.text)[-1]
+    assert (event, data["code"]) == ("error", "upstream_error")
+    assert asyncio.run(store.load("defective")) == []  # nothing of a failed turn is stored
+
+
+def test_503_store_unavailable(client_factory: ClientFactory) -> None:
+    class DownStore(MemorySessionStore):
+        async def load(self, session_id: str) -> list[dict[str, Any]]:
+            raise ConnectionRefusedError("connection refused")
+
+    client = client_factory(store=DownStore(10))
+    error = assert_error(chat(client), 503, "store_unavailable")
+    assert "refused" not in json.dumps(error)
+    event, data = parse_sse(client.post("/v1/chat/stream", json={"message": "hi"}).text)[-1]
+    assert (event, data["code"]) == ("error", "store_unavailable")
+
+
+def test_a_long_upstream_retry_after_fails_fast(client_factory: ClientFactory) -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(429, headers={"Retry-After": "3600"})
+
+    client = client_factory(model=mock_model(handler))
+    assert_error(chat(client), 502, "upstream_error")
+    assert calls == 1
 
 
 def test_mock_endpoint_with_retry_after_then_success(client_factory: ClientFactory) -> None:

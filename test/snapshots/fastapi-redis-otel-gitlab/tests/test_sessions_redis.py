@@ -13,7 +13,7 @@ from support_bot.config import Settings
 from support_bot.sessions import create_store
 from support_bot.sessions.redis import RedisSessionStore
 
-from store_contract import check_store_contract
+from store_contract import check_bad_answers_keep_the_session_usable, check_store_contract
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 live = pytest.mark.skipif(
@@ -35,6 +35,12 @@ async def store() -> AsyncIterator[RedisSessionStore]:
 @live
 async def test_redis_store_contract(store: RedisSessionStore) -> None:
     await check_store_contract(store)
+
+
+@live
+async def test_redis_session_survives_bad_answers(store: RedisSessionStore) -> None:
+    store.max_messages = 50
+    await check_bad_answers_keep_the_session_usable(store)
 
 
 @live

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
+import httpx
+
+from archive_agent.agent.budget import TokenBudget
+from archive_agent.agent.llm import OpenAIChatModel
+from archive_agent.agent.loop import Agent, AgentLimits
+from archive_agent.agent.schemas import ChatRequest
+from archive_agent.agent.tools import default_registry
 from archive_agent.sessions.base import SessionStore
+
+# Raw bodies: a lone surrogate and a NUL can only come as JSON escapes.
+BAD_ANSWERS = (
+    b'{"choices": [{"message": {"content": "half a pair \\ud800 here"}}]}',
+    b'{"choices": [{"message": {"content": "a NUL \\u0000 here"}}]}',
+    b'{"choices": [{"message": {"content": "\\udfff\\u0000"}}]}',
+)
+GOOD_ANSWER = b'{"choices": [{"message": {"content": "all good"}}]}'
 
 
 async def check_store_contract(store: SessionStore) -> None:
@@ -39,3 +55,39 @@ async def check_store_contract(store: SessionStore) -> None:
     assert await store.incr(counter, 5, 60) == 5
     assert await store.incr(counter, 2, 60) == 7
     assert await store.get_counter(counter) == 7
+
+
+async def check_bad_answers_keep_the_session_usable(store: SessionStore) -> None:
+    """A lone surrogate or a NUL from the model never poisons the session."""
+    answers = iter([*BAD_ANSWERS, GOOD_ANSWER])
+    sent: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return httpx.Response(200, content=next(answers))
+
+    model = OpenAIChatModel(
+        base_url="http://mock/v1",
+        api_key="k",
+        model="mock",
+        timeout=5,
+        max_retries=0,
+        transport=httpx.MockTransport(handler),
+    )
+    agent = Agent(model, default_registry(), store, TokenBudget(store, 0), AgentLimits())
+    session = f"test-{uuid.uuid4().hex}"
+    for turn in range(len(BAD_ANSWERS) + 1):
+        response = await agent.run(
+            ChatRequest(message=f"turn {turn}", session_id=session), trace_id="0" * 32
+        )
+        json.dumps(response.model_dump()).encode()  # valid text, as every client needs
+    await model.aclose()
+    assert response.answer == "all good"
+    history = await store.load(session)
+    assert [m["content"] for m in history if m["role"] == "assistant"][-4:] == [
+        "half a pair \ufffd here",
+        "a NUL \ufffd here",
+        "\ufffd\ufffd",
+        "all good",
+    ]
+    assert "\ufffd".encode() in sent[-1]  # the history went back to the model, readable

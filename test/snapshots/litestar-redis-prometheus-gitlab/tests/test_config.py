@@ -50,9 +50,19 @@ def test_production_rules() -> None:
     open_prod = Settings(_env_file=None, environment="production", auth_disabled=True)
     assert not open_prod.docs_on
     assert not open_prod.auth_enabled
-    keyed = Settings(_env_file=None, environment="production", api_keys=("k",), docs_enabled=True)
+    key = "k" * 16
+    keyed = Settings(_env_file=None, environment="production", api_keys=(key,), docs_enabled=True)
     assert keyed.docs_on
     assert keyed.is_production
+    with pytest.raises(ValueError, match="API_KEY_MIN_LENGTH"):
+        Settings(_env_file=None, environment="production", api_keys=(key, "short"))
+    # staging is deployed too: the same rules
+    with pytest.raises(ValueError, match="API_KEYS: required when ENVIRONMENT=staging"):
+        Settings(_env_file=None, environment="staging")
+    with pytest.raises(ValueError, match="API_KEY_MIN_LENGTH"):
+        Settings(_env_file=None, environment="staging", api_keys=("short",))
+    # locally (development, tests) a short key is allowed
+    assert Settings(_env_file=None, api_keys=("k",)).auth_enabled
     assert Settings(_env_file=None, llm_api_key="k").llm_endpoint == "https://api.openai.com/v1"
 
 

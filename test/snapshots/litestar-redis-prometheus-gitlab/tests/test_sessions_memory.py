@@ -3,7 +3,7 @@ from __future__ import annotations
 from triage_agent.config import Settings
 from triage_agent.sessions import MemorySessionStore, create_store
 
-from store_contract import check_store_contract
+from store_contract import check_bad_answers_keep_the_session_usable, check_store_contract
 
 
 async def test_memory_store_contract() -> None:
@@ -46,3 +46,25 @@ async def test_loaded_history_is_a_copy() -> None:
 def test_create_store_defaults_to_memory() -> None:
     store = create_store(Settings(_env_file=None))
     assert isinstance(store, MemorySessionStore)
+
+
+async def test_memory_store_is_bounded_by_bytes() -> None:
+    big = "x" * 1000
+    store = MemorySessionStore(max_messages=50, max_bytes=5000)
+    for name in ("a", "b", "c"):
+        await store.append(
+            name, [{"role": "user", "content": big}, {"role": "assistant", "content": big}]
+        )
+    assert store.size_bytes <= 5000
+    assert await store.load("a") == []  # the least recently used session went first
+    assert len(await store.load("c")) == 2
+    # one session larger than the bound keeps its newest messages
+    await store.append("c", [{"role": "user", "content": str(i) * 1000} for i in range(10)])
+    history = await store.load("c")
+    assert store.size_bytes <= 5000
+    assert history[-1]["content"] == "9" * 1000
+    assert await store.load("b") == []
+
+
+async def test_memory_session_survives_bad_answers() -> None:
+    await check_bad_answers_keep_the_session_usable(MemorySessionStore(max_messages=50))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
@@ -21,10 +24,13 @@ class ChatRequest(BaseModel):
 
     @field_validator("message")
     @classmethod
-    def _no_nul(cls, value: str) -> str:
-        # NUL is not text, and stores such as Postgres refuse it: the same answer everywhere.
+    def _text_only(cls, value: str) -> str:
+        # NUL and lone surrogates are not text: stores such as Postgres refuse the
+        # first and no encoder takes the second; the same answer everywhere.
         if "\x00" in value:
             raise ValueError("must not contain NUL characters")
+        if _SURROGATE.search(value):
+            raise ValueError("must be valid Unicode (no lone surrogates)")
         return value
 
 

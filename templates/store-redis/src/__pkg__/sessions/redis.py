@@ -23,15 +23,17 @@ logger = logging.getLogger(__name__)
 
 SESSION_TTL_SECONDS = 30 * 24 * 3600
 CONNECT_ATTEMPTS = 5
-# Connections per worker process. Past this, a request waits (up to
-# POOL_TIMEOUT_SECONDS) for a free connection instead of failing at once, so a
-# burst of concurrent turns queues rather than turning into 500s.
+# Connections per worker process. Past this, a request waits (up to the
+# store timeout, STORE_TIMEOUT) for a free connection instead of failing at
+# once, so a burst of concurrent turns queues rather than turning into errors.
 MAX_CONNECTIONS = 64
-POOL_TIMEOUT_SECONDS = 5
+DEFAULT_TIMEOUT_SECONDS = 2.0
 
 
 class RedisSessionStore(SessionStore):
     name = "redis"
+    # A pool with no free connection in time raises ConnectionError too.
+    outage_errors = (RedisConnectionError, RedisTimeoutError)
 
     def __init__(
         self,
@@ -41,9 +43,11 @@ class RedisSessionStore(SessionStore):
         prefix: str = "agent:",
         connect_attempts: int = CONNECT_ATTEMPTS,
         retry_delay: float = 1.0,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         super().__init__(max_messages)
         self.url = url
+        self.timeout = timeout
         self.prefix = prefix
         self.connect_attempts = connect_attempts
         self.retry_delay = retry_delay
@@ -59,10 +63,10 @@ class RedisSessionStore(SessionStore):
         pool = BlockingConnectionPool.from_url(
             self.url,
             max_connections=MAX_CONNECTIONS,
-            timeout=POOL_TIMEOUT_SECONDS,
+            timeout=self.timeout,
             decode_responses=True,
-            socket_timeout=5,
-            socket_connect_timeout=5,
+            socket_timeout=self.timeout,
+            socket_connect_timeout=self.timeout,
             health_check_interval=30,
         )
         self._client = Redis.from_pool(pool)  # the client owns (and closes) the pool

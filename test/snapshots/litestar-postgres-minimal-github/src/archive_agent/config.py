@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="", repr=False)
     database_url: str = Field(default="", repr=False)
 
+    # Bounds against a misbehaving model endpoint and a failing store; key strength.
+    llm_max_response_bytes: int = Field(default=1_048_576, ge=1024)
+    store_timeout: float = Field(default=2, gt=0, le=60)
+    memory_store_max_bytes: int = Field(default=67_108_864, ge=1024)
+    api_key_min_length: int = Field(default=16, ge=1, le=256)
+
     @field_validator("api_keys", "cors_origins", "fake_llm_misbehave", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -101,9 +107,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
-        if self.environment == "production" and not self.api_keys and not self.auth_disabled:
+        # Deployed environments (staging, production) never run open by accident.
+        deployed = self.environment in ("staging", "production") and not self.auth_disabled
+        if deployed and not self.api_keys:
             raise ValueError(
-                "API_KEYS: required when ENVIRONMENT=production (or set AUTH_DISABLED=true)"
+                f"API_KEYS: required when ENVIRONMENT={self.environment} "
+                "(or set AUTH_DISABLED=true)"
+            )
+        if deployed and any(len(key) < self.api_key_min_length for key in self.api_keys):
+            raise ValueError(
+                f"API_KEYS: every key must have at least API_KEY_MIN_LENGTH "
+                f"({self.api_key_min_length}) characters when ENVIRONMENT={self.environment}"
             )
         store: str = self.session_store
         if store == "redis" and not self.redis_url:

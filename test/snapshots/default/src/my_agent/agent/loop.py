@@ -19,10 +19,17 @@ from typing import Any
 
 from .. import observability
 from ..sessions.base import SessionStore
-from ..web.errors import AgentError, InternalError, UpstreamTimeout, ValidationFailed
+from ..web.errors import (
+    AgentError,
+    InternalError,
+    UpstreamError,
+    UpstreamTimeout,
+    ValidationFailed,
+)
 from .budget import TokenBudget
-from .llm import ChatModel, Completion, Message
+from .llm import ChatModel, Completion, Message, ToolCall, turn_deadline
 from .schemas import ChatRequest, ChatResponse, ToolCallInfo, Usage
+from .text import clean_text
 from .tools import ToolRegistry
 
 logger = logging.getLogger(__name__)
@@ -84,12 +91,14 @@ class Agent:
         await self.budget.check()
         session_id = request.session_id or uuid.uuid4().hex
         turn = _Turn()
+        deadline = turn_deadline.set(time.monotonic() + self.limits.request_timeout)
         try:
             async with asyncio.timeout(self.limits.request_timeout):
                 answer = await self._run(request, session_id, turn, emit)
         except TimeoutError as exc:
             raise UpstreamTimeout("the agent turn passed REQUEST_TIMEOUT") from exc
         finally:
+            turn_deadline.reset(deadline)
             await self.budget.consume(turn.input_tokens + turn.output_tokens)
         # user_message/answer are redacted in the logs unless LOG_PAYLOADS=true.
         logger.info(
@@ -146,7 +155,9 @@ class Agent:
                 logger.info("tool called", extra={"tool": call.name, "status": status})
                 if emit is not None:
                     await emit("tool", {"name": call.name, "status": status})
-                messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
+                messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": clean_text(result)}
+                )
         if answer is None:
             logger.warning(
                 "agent stopped at AGENT_MAX_STEPS", extra={"max_steps": self.limits.max_steps}
@@ -177,6 +188,14 @@ class Agent:
         observability.record_tokens(
             self.model.name, completion.input_tokens, completion.output_tokens
         )
+        # The model's output is untrusted: valid text from here on (agent/text.py).
+        completion.content = clean_text(completion.content)
+        completion.tool_calls = [
+            ToolCall(
+                id=clean_text(c.id), name=clean_text(c.name), arguments=clean_text(c.arguments)
+            )
+            for c in completion.tool_calls
+        ]
         return completion
 
     async def _stream_model(
@@ -191,9 +210,9 @@ class Agent:
             if isinstance(item, Completion):
                 completion = item
             else:
-                await emit("token", {"delta": item})
+                await emit("token", {"delta": clean_text(item)})
         if completion is None:
-            raise InternalError("the model stream ended without a result")
+            raise UpstreamError("the model stream ended without a result")
         return completion
 
 

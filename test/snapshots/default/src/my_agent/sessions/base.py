@@ -16,6 +16,9 @@ Message = dict[str, Any]
 
 class SessionStore(abc.ABC):
     name: str = "abstract"
+    # The exceptions that mean the store cannot be reached (sessions/guard.py
+    # answers them with 503 store_unavailable).
+    outage_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, max_messages: int) -> None:
         self.max_messages = max_messages

@@ -2,12 +2,16 @@
 
 Non-streaming and streaming (SSE) calls, tool calls, a per-call timeout, and
 retries only on 429, 5xx and connection errors, with jittered exponential
-backoff that honours ``Retry-After``.
+backoff that honours ``Retry-After`` unless the wait would pass the turn's
+deadline (then the call fails at once: 502). The endpoint is untrusted: its
+answers are read up to ``max_response_bytes`` and must fit the shapes in
+``upstream.py``; anything else is a 502 ``upstream_error``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import email.utils
 import json
 import logging
@@ -15,12 +19,15 @@ import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+from pydantic import ValidationError
 
 from ..web.errors import UpstreamError, UpstreamTimeout
+from .upstream import CompletionBody, StreamChunk, UsageBody
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +36,12 @@ Sleep = Callable[[float], Awaitable[None]]
 
 MAX_BACKOFF_SECONDS = 8.0
 MAX_RETRY_AFTER_SECONDS = 30.0
+# About 220 bytes per streamed token: an answer of 1,024 tokens is ~230 KB.
+DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
+
+# time.monotonic() by which the current agent turn must end (set by the agent
+# loop); a retry that would wait past it fails at once instead.
+turn_deadline: ContextVar[float | None] = ContextVar("turn_deadline", default=None)
 
 
 @dataclass(frozen=True)
@@ -114,10 +127,10 @@ def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not crypto)
 
 
-def _finish(completion: Completion, messages: list[Message], usage: Any) -> Completion:
-    if isinstance(usage, dict) and "prompt_tokens" in usage:
-        completion.input_tokens = int(usage.get("prompt_tokens") or 0)
-        completion.output_tokens = int(usage.get("completion_tokens") or 0)
+def _finish(completion: Completion, messages: list[Message], usage: UsageBody | None) -> Completion:
+    if usage is not None:
+        completion.input_tokens = usage.prompt_tokens
+        completion.output_tokens = usage.completion_tokens
     else:
         completion.input_tokens = estimate_prompt_tokens(messages)
         completion.output_tokens = estimate_tokens(completion.content) + sum(
@@ -127,21 +140,82 @@ def _finish(completion: Completion, messages: list[Message], usage: Any) -> Comp
     return completion
 
 
-def parse_completion(body: Any, messages: list[Message]) -> Completion:
+def parse_completion(raw: bytes, messages: list[Message]) -> Completion:
+    """A non-streamed answer's body, checked against ``CompletionBody``."""
     try:
-        message = body["choices"][0]["message"]
-        calls = [
-            ToolCall(
-                id=str(call.get("id") or f"call_{index}"),
-                name=str(call["function"]["name"]),
-                arguments=str(call["function"].get("arguments") or "{}"),
-            )
-            for index, call in enumerate(message.get("tool_calls") or [])
-        ]
-        completion = Completion(content=str(message.get("content") or ""), tool_calls=calls)
-    except (KeyError, IndexError, TypeError) as exc:
+        # json.loads, not pydantic's JSON parser: that one rejects a lone
+        # surrogate escape, which the agent loop replaces instead (a usable answer).
+        body = CompletionBody.model_validate(json.loads(raw))
+    except ValueError as exc:  # invalid JSON, or a ValidationError
         raise UpstreamError("the model endpoint returned an unexpected body") from exc
-    return _finish(completion, messages, body.get("usage"))
+    message = body.choices[0].message
+    calls = [
+        ToolCall(
+            id=call.id or f"call_{index}",
+            name=call.function.name,
+            arguments=call.function.arguments or "{}",
+        )
+        for index, call in enumerate(message.tool_calls or [])
+    ]
+    completion = Completion(content=message.content or "", tool_calls=calls)
+    return _finish(completion, messages, body.usage)
+
+
+def parse_chunk(data: str) -> StreamChunk:
+    """One ``data:`` event of a stream, checked against ``StreamChunk``."""
+    try:
+        return StreamChunk.model_validate(json.loads(data))
+    except ValidationError as exc:
+        raise UpstreamError("the model endpoint sent an unexpected stream chunk") from exc
+    except ValueError as exc:
+        raise UpstreamError("the model endpoint sent an invalid stream") from exc
+
+
+def _too_large(limit: int) -> UpstreamError:
+    return UpstreamError(f"the model endpoint's answer passed LLM_MAX_RESPONSE_BYTES ({limit})")
+
+
+async def _bounded_chunks(response: httpx.Response, limit: int) -> AsyncIterator[bytes]:
+    """The response body in chunks, failing once more than ``limit`` bytes came."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        yield chunk
+
+
+async def _sse_lines(response: httpx.Response, limit: int) -> AsyncIterator[str]:
+    """The lines of an SSE body, within ``limit`` bytes in all.
+
+    Written here rather than httpx's ``aiter_lines()`` because that one holds a
+    whole line in memory before yielding it, however long it grows.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    async for chunk in _bounded_chunks(response, limit):
+        pending += decoder.decode(chunk)
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            yield line.rstrip("\r")
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending.rstrip("\r")
+
+
+def _fail_fast(delay: float, reason: str) -> UpstreamError | None:
+    """An error when waiting ``delay`` seconds would pass the turn's deadline."""
+    deadline = turn_deadline.get()
+    left = None if deadline is None else deadline - time.monotonic()
+    if left is not None and delay >= left:
+        return UpstreamError(
+            f"the model endpoint failed ({reason}) and a retry in {delay:.1f} s "
+            f"would pass the turn's remaining {max(0.0, left):.1f} s"
+        )
+    return None
 
 
 class OpenAIChatModel:
@@ -155,11 +229,13 @@ class OpenAIChatModel:
         model: str,
         timeout: float,
         max_retries: int,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.name = model
         self.max_retries = max_retries
+        self.max_response_bytes = max_response_bytes
         self._sleep = sleep
         headers = {"Accept": "application/json"}
         if api_key:
@@ -215,7 +291,15 @@ class OpenAIChatModel:
                     raise UpstreamError(f"the model endpoint answered {status}")
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
                 reason = f"status {status}"
+                if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
+                    raise UpstreamError(
+                        f"the model endpoint answered {status} with Retry-After "
+                        f"{retry_after:.0f} s, longer than {MAX_RETRY_AFTER_SECONDS:.0f} s"
+                    )
             delay = backoff_delay(attempt, retry_after)
+            error = _fail_fast(delay, reason)
+            if error is not None:
+                raise error
             attempt += 1
             logger.warning(
                 "model call failed, retrying",
@@ -226,59 +310,87 @@ class OpenAIChatModel:
     async def complete(
         self, messages: list[Message], tools: list[dict[str, Any]], max_tokens: int
     ) -> Completion:
-        response = await self._send(self._payload(messages, tools, max_tokens, False), stream=False)
+        # Sent as a stream so that the body is read within max_response_bytes.
+        response = await self._send(self._payload(messages, tools, max_tokens, False), stream=True)
         try:
-            body = response.json()
-        except ValueError as exc:
-            raise UpstreamError("the model endpoint returned invalid JSON") from exc
-        return parse_completion(body, messages)
+            raw = b"".join([c async for c in _bounded_chunks(response, self.max_response_bytes)])
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout("the model endpoint timed out") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamError("the model endpoint broke off its answer") from exc
+        finally:
+            await response.aclose()
+        return parse_completion(raw, messages)
 
     async def stream(
         self, messages: list[Message], tools: list[dict[str, Any]], max_tokens: int
     ) -> AsyncIterator[StreamItem]:
         response = await self._send(self._payload(messages, tools, max_tokens, True), stream=True)
-        content: list[str] = []
-        calls: dict[int, dict[str, str]] = {}
-        usage: Any = None
+        answer = _StreamedAnswer()
         try:
-            async for line in response.aiter_lines():
+            async for line in _sse_lines(response, self.max_response_bytes):
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
                 if data == "[DONE]":
+                    answer.finished = True
                     break
-                try:
-                    chunk = json.loads(data)
-                except ValueError as exc:
-                    raise UpstreamError("the model endpoint sent an invalid stream") from exc
-                if chunk.get("usage"):
-                    usage = chunk["usage"]
-                for choice in chunk.get("choices") or []:
-                    delta = choice.get("delta") or {}
-                    text = delta.get("content")
-                    if text:
-                        content.append(text)
-                        yield text
-                    for part in delta.get("tool_calls") or []:
-                        slot = calls.setdefault(
-                            int(part.get("index", 0)), {"id": "", "name": "", "arguments": ""}
-                        )
-                        function = part.get("function") or {}
-                        slot["id"] = part.get("id") or slot["id"]
-                        slot["name"] += function.get("name") or ""
-                        slot["arguments"] += function.get("arguments") or ""
+                for text in answer.add(parse_chunk(data)):
+                    yield text
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout("the model endpoint timed out while streaming") from exc
         except httpx.TransportError as exc:
             raise UpstreamError("the model stream broke off") from exc
         finally:
             await response.aclose()
+        yield answer.completion(messages)
+
+
+@dataclass
+class _StreamedAnswer:
+    """A streamed answer being put together from its chunks."""
+
+    content: list[str] = field(default_factory=list)
+    calls: dict[int, dict[str, str]] = field(default_factory=dict)
+    usage: UsageBody | None = None
+    choices: int = 0
+    # Complete only with [DONE] or a finish_reason: a stream that just stops
+    # was cut off, and its partial answer must not be taken (or stored).
+    finished: bool = False
+
+    def add(self, chunk: StreamChunk) -> list[str]:
+        """Take one chunk in; its text deltas."""
+        texts: list[str] = []
+        self.usage = chunk.usage or self.usage
+        self.choices += len(chunk.choices)
+        for choice in chunk.choices:
+            self.finished = self.finished or choice.finish_reason is not None
+            delta = choice.delta
+            if delta is None:
+                continue
+            if delta.content:
+                self.content.append(delta.content)
+                texts.append(delta.content)
+            for part in delta.tool_calls or []:
+                slot = self.calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                slot["id"] = part.id or slot["id"]
+                if part.function is not None:
+                    slot["name"] += part.function.name or ""
+                    slot["arguments"] += part.function.arguments or ""
+        return texts
+
+    def completion(self, messages: list[Message]) -> Completion:
+        if not self.finished:
+            raise UpstreamError("the model stream ended without [DONE] or a finish_reason")
+        if not self.choices:
+            raise UpstreamError("the model stream had no choices")
         tool_calls = [
             ToolCall(
                 id=slot["id"] or f"call_{index}",
                 name=slot["name"],
                 arguments=slot["arguments"] or "{}",
             )
-            for index, slot in sorted(calls.items())
+            for index, slot in sorted(self.calls.items())
         ]
-        yield _finish(Completion(content="".join(content), tool_calls=tool_calls), messages, usage)
+        completion = Completion(content="".join(self.content), tool_calls=tool_calls)
+        return _finish(completion, messages, self.usage)

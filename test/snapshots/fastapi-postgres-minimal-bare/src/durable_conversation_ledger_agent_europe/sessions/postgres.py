@@ -4,14 +4,21 @@ Tables are created by the migrations in ``migrations/`` (run at start by
 ``connect()``, or by ``python -m <pkg>.sessions.migrate``), never at import.
 Expired counters and messages older than 30 days are deleted every
 ``CLEANUP_EVERY`` counter updates (per process).
+
+Outages: connecting and waiting for a pooled connection take at most the store
+timeout (STORE_TIMEOUT), and a pool that cannot reconnect gives up after that
+long too, so the next request tries a fresh connection at once: requests
+succeed again within about that time of the server's return (psycopg_pool's
+default would back off for minutes).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, InterfaceError, OperationalError
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -19,6 +26,11 @@ from .base import Message, SessionStore
 from .migrations import migrate
 
 logger = logging.getLogger(__name__)
+# The pool logs a warning per failed connection attempt; the store's guard
+# (sessions/guard.py) logs an outage once instead.
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+
+DEFAULT_TIMEOUT_SECONDS = 2.0
 
 CLEANUP_EVERY = 500
 
@@ -49,12 +61,21 @@ WHERE session_id = %(sid)s AND id NOT IN (
 
 class PostgresSessionStore(SessionStore):
     name = "postgres"
+    # PoolTimeout is an OperationalError; InterfaceError: a connection already closed.
+    outage_errors = (OperationalError, InterfaceError)
 
     def __init__(
-        self, url: str, max_messages: int, *, min_size: int = 1, max_size: int = 10
+        self,
+        url: str,
+        max_messages: int,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         super().__init__(max_messages)
         self.url = url
+        self.timeout = timeout
         self.min_size = min_size
         self.max_size = max_size
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
@@ -71,11 +92,14 @@ class PostgresSessionStore(SessionStore):
             self.url,
             min_size=self.min_size,
             max_size=self.max_size,
-            kwargs={"autocommit": True},
+            # libpq's connect_timeout is whole seconds, at least 2
+            kwargs={"autocommit": True, "connect_timeout": max(2, math.ceil(self.timeout))},
             open=False,
             check=AsyncConnectionPool.check_connection,
+            timeout=self.timeout,
         )
-        await pool.open(wait=True, timeout=30)
+        await pool.open(wait=True, timeout=30)  # at start, the server may still be coming up
+        pool.reconnect_timeout = self.timeout  # from now on, give up on a broken attempt fast
         self._pool = pool
         async with pool.connection() as conn:
             await migrate(conn)
@@ -87,11 +111,11 @@ class PostgresSessionStore(SessionStore):
 
     async def ping(self) -> bool:
         try:
-            async with self.pool.connection(timeout=5) as conn:
+            async with self.pool.connection(timeout=self.timeout) as conn:
                 await conn.execute("SELECT 1")
             return True
-        except Exception:
-            logger.warning("postgres ping failed", exc_info=True)
+        except Exception as exc:
+            logger.debug("postgres ping failed", extra={"error_type": type(exc).__name__})
             return False
 
     async def load(self, session_id: str) -> list[Message]:

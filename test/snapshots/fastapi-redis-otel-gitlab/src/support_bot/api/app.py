@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -23,6 +24,7 @@ from ..web.app import (
     CORS_MAX_AGE_SECONDS,
     wrap_app,
 )
+from ..web.openapi import finish_openapi
 from ..web.services import running_services
 from .errors import install_error_handlers
 from .routes import router
@@ -105,6 +107,16 @@ def create_app(
         # is the one server span and the one set of request metrics, for every stack.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
+    generate_openapi = app.openapi
+    document: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI's document, made exact by the core's finish_openapi(), built once.
+        if not document:
+            document.update(finish_openapi(generate_openapi(), settings))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
     app.include_router(router)
     metrics = observability.metrics_app()

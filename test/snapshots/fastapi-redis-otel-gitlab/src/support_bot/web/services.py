@@ -20,6 +20,7 @@ from ..agent.tools import ToolRegistry, default_registry
 from ..config import Settings
 from ..observability_contract import ObservabilityStack
 from ..sessions import SessionStore, create_store
+from ..sessions.guard import GuardedStore
 from .security import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def create_model(settings: Settings) -> ChatModel:
         model=settings.model_name,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
+        max_response_bytes=settings.llm_max_response_bytes,
     )
 
 
@@ -66,7 +68,8 @@ async def start_services(
     store: SessionStore | None = None,
     tools: ToolRegistry | None = None,
 ) -> Services:
-    store = store or create_store(settings)
+    # Store outages answer 503 store_unavailable, logged once per outage.
+    store = GuardedStore(store or create_store(settings))
     await store.connect()
     logger.info("session store connected", extra={"store": store.name})
     model = model or create_model(settings)

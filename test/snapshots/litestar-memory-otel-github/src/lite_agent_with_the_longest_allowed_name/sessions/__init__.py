@@ -10,4 +10,6 @@ __all__ = ["MemorySessionStore", "Message", "SessionStore", "create_store"]
 
 
 def create_store(settings: Settings) -> SessionStore:
-    return MemorySessionStore(settings.session_max_messages)
+    return MemorySessionStore(
+        settings.session_max_messages, max_bytes=settings.memory_store_max_bytes
+    )

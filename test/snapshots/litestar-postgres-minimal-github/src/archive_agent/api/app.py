@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, Router, asgi
+from litestar import Litestar, Request, Router, asgi
 from litestar.config.cors import CORSConfig
 from litestar.enums import MediaType
 from litestar.openapi import OpenAPIConfig
@@ -27,6 +28,7 @@ from ..web.app import (
     wrap_app,
 )
 from ..web.errors import MethodNotAllowed
+from ..web.openapi import finish_openapi
 from ..web.services import running_services
 from .errors import EXCEPTION_HANDLERS
 from .request import ApiRequest
@@ -69,17 +71,22 @@ class _OnlyTheseDocumentRoutes(JsonRenderPlugin):
     to that router (they would answer unknown paths with HTML).
     """
 
-    def __init__(self, keep: tuple[str, ...]) -> None:
+    def __init__(self, keep: tuple[str, ...], settings: Settings) -> None:
         super().__init__(path=OPENAPI_PATH, media_type=MediaType.JSON)
         self.keep = keep
+        self.settings = settings
 
     def receive_router(self, router: Router) -> None:
         router.routes[:] = [route for route in router.routes if route.path in self.keep]
 
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        # Litestar's document, made exact by the core's finish_openapi().
+        return self.render_json(request, finish_openapi(openapi_schema, self.settings))
+
 
 def openapi_config(settings: Settings) -> OpenAPIConfig:
     keep: tuple[str, ...] = (OPENAPI_PATH, DOCS_PATH) if settings.docs_on else (OPENAPI_PATH,)
-    plugins: list[OpenAPIRenderPlugin] = [_OnlyTheseDocumentRoutes(keep)]
+    plugins: list[OpenAPIRenderPlugin] = [_OnlyTheseDocumentRoutes(keep, settings)]
     if settings.docs_on:
         plugins.append(SwaggerRenderPlugin(path=DOCS_PATH))
     return OpenAPIConfig(

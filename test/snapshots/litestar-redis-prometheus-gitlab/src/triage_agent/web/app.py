@@ -6,6 +6,7 @@ from .. import observability
 from ..config import Settings
 from ..middleware import ASGIApp
 from ..middleware.access_log import AccessLogMiddleware
+from ..middleware.api_key import ApiKeyMiddleware
 from ..middleware.body_limit import BodyLimitMiddleware
 from ..middleware.request_context import RequestContextMiddleware
 from ..playground import with_playground
@@ -32,10 +33,13 @@ CORS_MAX_AGE_SECONDS = 600
 def wrap_app(app: ASGIApp, settings: Settings) -> ASGIApp:
     """``app`` (the framework's app behind its route labeller) in the middleware stack.
 
-    Outermost first: observability -> request context -> access log -> body limit ->
-    the playground's files (when PLAYGROUND_ENABLED) -> app.
+    Outermost first: observability -> request context -> access log -> API key
+    (when keys are configured) -> body limit -> the playground's files (when
+    PLAYGROUND_ENABLED) -> app.
     """
     wrapped: ASGIApp = BodyLimitMiddleware(with_playground(app, settings), settings.max_body_bytes)
+    if settings.auth_enabled:
+        wrapped = ApiKeyMiddleware(wrapped, settings.api_keys)
     wrapped = AccessLogMiddleware(wrapped)
     wrapped = RequestContextMiddleware(wrapped)
     return observability.instrument_app(wrapped, settings)

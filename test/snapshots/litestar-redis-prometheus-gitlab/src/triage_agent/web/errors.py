@@ -105,6 +105,14 @@ class ShuttingDown(AgentError):
     default_message = "the service is shutting down"
 
 
+class StoreUnavailable(AgentError):
+    """The session store (Redis, Postgres) cannot be reached within STORE_TIMEOUT."""
+
+    status = 503
+    code = "store_unavailable"
+    default_message = "the session store is unavailable"
+
+
 class UpstreamTimeout(AgentError):
     status = 504
     code = "upstream_timeout"
