@@ -11,6 +11,7 @@ import { layersFor, lockProfile } from './layers.js';
 import { q } from './quote.js';
 import { ANSWERS_FILE, serializeAnswersFile } from './answers-file.js';
 import { includeKey, packIsFresh, type LoadedPack } from './pack.js';
+import { loadPins, pinHelpers, type PinHelpers } from './pins.js';
 
 export interface RenderedFile {
   content: Buffer;
@@ -84,6 +85,19 @@ function includeData(data: object, extra: object | undefined): object {
   return d;
 }
 
+/** pin.* for the templates; the pins file is read on first use (a template set without pins never needs it). */
+function lazyPins(templatesDir: string, python: string): PinHelpers {
+  let helpers: PinHelpers | undefined;
+  const get = (): PinHelpers => (helpers ??= pinHelpers(loadPins(templatesDir), python));
+  return {
+    action: (n) => get().action(n),
+    image: (k) => get().image(k),
+    imageName: (k) => get().imageName(k),
+    imageTag: (k) => get().imageTag(k),
+    tool: (k) => get().tool(k),
+  };
+}
+
 /** Render every file of every active layer. Throws RenderError; writes nothing. */
 export function render(answers: Answers, opts: RenderOptions): RenderedTree {
   const { templatesDir, generatorVersion } = opts;
@@ -114,6 +128,8 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     generatorVersion,
     layers,
     q,
+    // pinned versions (templates/_pins.json): pin.action(), pin.image(), pin.tool()
+    pin: lazyPins(templatesDir, answers.python),
   };
 
   const all = [...sources, ...[...slotSources.values()].flat()];

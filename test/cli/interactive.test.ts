@@ -61,7 +61,7 @@ describe('interactive (pty)', () => {
     const f = JSON.parse(readFileSync(join(cwd, 'pty-agent', '.agent-service.json'), 'utf8'));
     expect(f.answers).toEqual({
       name: 'pty-agent', description: 'An LLM agent service', owner: 'acme', framework: 'litestar', observability: 'otel',
-      store: 'postgres', ci: 'gitlab', k8s: 'kustomize', python: '3.13', port: 8080, image: 'ghcr.io/acme/pty-agent',
+      store: 'postgres', ci: 'gitlab', k8s: 'kustomize', python: '3.13', port: 8080, image: 'registry.gitlab.com/acme/pty-agent', // --ci gitlab: GitLab's registry by default
       host: 'pty-agent.example.com', replicas: 3,
     });
     expect(existsSync(join(cwd, 'pty-agent', '.git'))).toBe(true);
