@@ -16,7 +16,7 @@ export interface ActionPin {
 }
 export interface ImagePin {
   image: string;
-  /** may hold `{python}`: the --python answer */
+  /** may hold `{python}` (the --python answer) and `{uv}` (tools.uv) */
   tag: string;
   released: string;
   datasource: string;
@@ -50,7 +50,7 @@ export function loadPins(templatesDir: string): Pins {
     if (!DATE.test(a.released)) bad(`actions.${name}.released is not YYYY-MM-DD`);
   }
   for (const [key, i] of Object.entries(raw.images ?? bad('no "images"'))) {
-    if (!i.image || !i.tag || /latest|^\{python\}$/.test(i.tag)) bad(`images.${key} needs an image and an exact tag`);
+    if (!i.image || !i.tag || /latest/.test(i.tag) || /^\{python\}$/.test(i.tag)) bad(`images.${key} needs an image and an exact tag`);
     if (!DATE.test(i.released)) bad(`images.${key}.released is not YYYY-MM-DD`);
   }
   for (const [key, t] of Object.entries(raw.tools ?? bad('no "tools"'))) {
@@ -79,7 +79,10 @@ export function pinHelpers(pins: Pins, python: string): PinHelpers {
     if (!v) throw new Error(`${kind} "${key}" is not pinned in templates/${PINS_FILE}`);
     return v;
   };
-  const tag = (key: string): string => need(pins.images, 'image', key).tag.replaceAll('{python}', python);
+  const tag = (key: string): string =>
+    need(pins.images, 'image', key)
+      .tag.replaceAll('{python}', python)
+      .replaceAll('{uv}', () => need(pins.tools, 'tool', 'uv').version);
   return {
     action: (name) => {
       const a = need(pins.actions, 'action', name);

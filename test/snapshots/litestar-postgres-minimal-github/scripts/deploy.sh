@@ -14,8 +14,10 @@
 # Only the Deployment is rolled back; ConfigMap changes applied in step 2 stay.
 #
 # Environment: KUBECONFIG (cluster credentials), ROLLOUT_TIMEOUT (default 300s),
-# SMOKE_PORT (local port for the port-forward, default 18080), SMOKE_API_KEY
-# (sent as a bearer token when the service has API_KEYS set).
+# SMOKE_PORT (local port for the port-forward, default 18080), SMOKE_WAIT
+# (seconds to wait for GET /ready to answer, default 20), SMOKE_API_KEY (sent
+# as a bearer token when the service has API_KEYS set).
+# The namespace (the overlay's `namespace:`) must exist.
 set -euo pipefail
 
 deployment=archive-agent
@@ -28,6 +30,7 @@ overlay=$1 image=$2 digest=$3
 [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || die "DIGEST must be sha256:<64 hex digits>, got: $digest" 2
 timeout=${ROLLOUT_TIMEOUT:-300s}
 port=${SMOKE_PORT:-18080}
+wait_ready=${SMOKE_WAIT:-20}
 namespace=$(sed -n 's/^namespace: *//p' "$overlay/kustomization.yaml")
 [[ -n $namespace ]] || die "$overlay/kustomization.yaml sets no namespace" 2
 k() { kubectl --namespace "$namespace" "$@"; }
@@ -69,7 +72,7 @@ smoke() {
   local auth=()
   [[ -n ${SMOKE_API_KEY:-} ]] && auth=(--header "Authorization: Bearer $SMOKE_API_KEY")
   local ready=""
-  for _ in $(seq 1 20); do
+  for _ in $(seq 1 "$wait_ready"); do
     if curl --fail --silent --show-error --max-time 5 "http://127.0.0.1:$port/ready" >/dev/null; then ready=yes; break; fi
     sleep 1
   done
