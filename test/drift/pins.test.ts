@@ -58,7 +58,8 @@ function substitutions(python: string): [string, string][] {
   const pairs: [string, string][] = [];
   for (const k of Object.keys(OVERRIDES.actions)) pairs.push([o.action(k), n.action(k)]);
   for (const k of Object.keys(OVERRIDES.images)) pairs.push([o.image(k), n.image(k)]);
-  for (const k of Object.keys(OVERRIDES.tools)) pairs.push([`"${o.tool(k)}"`, `"${n.tool(k)}"`]);
+  // a tool version as the templates write it: quoted (node-version: "22") or a pre-commit rev
+  for (const k of Object.keys(OVERRIDES.tools)) pairs.push([`"${o.tool(k)}"`, `"${n.tool(k)}"`], [`rev: ${o.tool(k)}`, `rev: ${n.tool(k)}`]);
   return pairs.filter(([a, b]) => a !== b).sort((a, b) => b[0].length - a[0].length);
 }
 const substitute = (line: string, subs: [string, string][]): string => subs.reduce((l, [a, b]) => l.split(a).join(b), line);

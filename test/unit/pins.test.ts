@@ -32,6 +32,7 @@ export function hardCodedVersions(text: string): string[] {
     /(?:\bimage:|\bname:|\bFROM|_IMAGE=|docker run[^\n]*?)\s*"?[a-z0-9][a-z0-9.-]*(?::\d+)?(?:\/[a-z0-9._-]+)*:[A-Za-z0-9._-]*\d[A-Za-z0-9._-]*/g,
     /\b[A-Z][A-Z0-9]*_VERSION:\s*"?v?\d[^\s"]*/g,
     /\b[a-z]+-(?:version|release):\s*"?v?\d[^\s"]*/g,
+    /\brev:\s*"?v?\d[^\s"]*/g,
   ];
   for (const rule of rules) for (const m of plain.matchAll(rule)) found.push(m[0].trim());
   return found;
@@ -74,6 +75,15 @@ describe('the pins file', () => {
     expect(matched[2]!.sort()).toEqual(Object.values(pins.tools).map((t) => `${t.package} ${t.version}`).sort());
   });
 
+  it('the ruff pre-commit hook is the ruff version every lock file holds', () => {
+    const locks = readdirSync(join(TEMPLATES, 'locks')).filter((f) => f.endsWith('.uv.lock'));
+    expect(locks.length).toBeGreaterThan(0);
+    for (const f of locks) {
+      const ruff = /\[\[package\]\]\nname = "ruff"\nversion = "([^"]+)"/.exec(readFileSync(join(TEMPLATES, 'locks', f), 'utf8'));
+      expect(`v${ruff?.[1]}`, f).toBe(pins.tools['ruff-pre-commit']!.version);
+    }
+  });
+
   it('an unknown pin is a render error naming it, not a silent default', () => {
     const p = pinHelpers(pins, '3.12');
     expect(() => p.action('actions/cache')).toThrow(/action "actions\/cache" is not pinned/);
@@ -91,6 +101,7 @@ describe('no template hard-codes a version', () => {
     expect(hardCodedVersions('    - name: postgres:17-alpine\n      alias: postgres')).toEqual(['name: postgres:17-alpine']);
     expect(hardCodedVersions('  UV_VERSION: "0.13.9"\n          node-version: "22"')).toEqual(['UV_VERSION: "0.13.9', 'node-version: "22']);
     expect(hardCodedVersions('docker run --rm registry.local:5000/x/gitleaks:v8.30.1 git')).toHaveLength(1);
+    expect(hardCodedVersions('  - repo: https://github.com/astral-sh/ruff-pre-commit\n    rev: v0.17.6')).toEqual(['rev: v0.17.6']);
     // not versions: the service's own image and ports, names without tags, template expressions
     expect(hardCodedVersions('    image: <%= image %>:local\n      - name: http\n    name: <%= name %>\n      - "127.0.0.1:8000:8000"')).toEqual([]);
   });
