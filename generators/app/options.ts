@@ -246,9 +246,10 @@ export const OPTIONS = {
     accepts: 'lowercase `[registry[:port]/]path`, no tag or digest',
     flag: 'image',
     metavar: 'REF',
-    help: 'Container image reference without tag. Default: ghcr.io/<owner>/<name>.',
-    message: 'Container image (without tag)',
-    default: (a) => `ghcr.io/${a.owner ?? 'acme'}/${a.name ?? 'my-agent'}`,
+    help: 'Container image reference without tag; CI pushes it and the manifests deploy it. Default: registry.gitlab.com/<owner>/<name> with --ci gitlab, ghcr.io/<owner>/<name> otherwise.',
+    message: 'Container image (without tag; default registry: registry.gitlab.com with GitLab CI, ghcr.io otherwise)',
+    // the registry of the chosen CI provider, so CI pushes what compose and the manifests run
+    default: (a) => `${a.ci === 'gitlab' ? 'registry.gitlab.com' : 'ghcr.io'}/${a.owner ?? 'acme'}/${a.name ?? 'my-agent'}`,
     pattern: IMAGE_PATTERN,
     maxLength: 255,
     validate: patternCheck(IMAGE_PATTERN, 255, 'a lowercase image reference without tag or digest (e.g. ghcr.io/acme/my-agent)'),

@@ -168,7 +168,10 @@ for (const r of reports) {
 const browsed = reports.filter((r) => r.browser);
 if (browsed.length) {
   lines.push('', '## The playground in a browser', '');
-  lines.push('Headless Chromium against the hardened container (test/browser/playground.mjs): stream, tool call, trace id, session, reload, errors, markup as text, CSP.', '');
+  lines.push(
+    'Headless Chromium against the hardened container (test/browser/playground.mjs): stream, tool call, trace id, session, reload, errors, markup as text, CSP.',
+    '',
+  );
   for (const r of browsed) {
     const b = r.browser;
     lines.push(`- ${r.preset}: ${b.passed ? 'ok' : 'FAIL'}, ${b.checks_passed} checks passed, ${b.checks_failed.length} failed`);
