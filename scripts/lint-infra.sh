@@ -18,6 +18,10 @@
 #                         security checks) with zero findings, suppressions only in place
 #                         (checkov.io/skip annotations that carry the reason)
 #   Dockerfile, workflows checkov's Dockerfile and GitHub Actions checks
+#   dependabot.yml,       check-jsonschema against the Dependabot / Renovate schemas
+#   renovate.json
+#   scripts/*.sh          shellcheck (the shipped deploy script)
+#   deploy/k8s/components each component rendered on top of the prod overlay
 #
 # Environment: K8S_VERSION (default 1.33.0), LINT_TOOLS_BIN, VERBOSE=1 (show
 # output of passing checks too).
@@ -95,6 +99,24 @@ if [[ -d "$project/.github/workflows" ]]; then
   fi
 fi
 
+# ------------------------------------------------- Dependabot / Renovate config
+if [[ -f "$project/.github/dependabot.yml" ]]; then
+  need check-jsonschema "dependabot schema" &&
+    check "dependabot schema .github/dependabot.yml" check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+fi
+if [[ -f "$project/renovate.json" ]]; then
+  need check-jsonschema "renovate schema" &&
+    check "renovate schema renovate.json" check-jsonschema --builtin-schema vendor.renovate renovate.json
+fi
+
+# ------------------------------------------------------------- shipped scripts
+shopt -s nullglob
+scripts=("$project"/scripts/*.sh)
+shopt -u nullglob
+if [[ ${#scripts[@]} -gt 0 ]] && need shellcheck "shellcheck scripts"; then
+  check "shellcheck scripts/*.sh (zero findings)" shellcheck --severity=style "${scripts[@]}"
+fi
+
 # -------------------------------------------------------------------- GitLab CI
 if [[ -f "$project/.gitlab-ci.yml" ]]; then
   need check-jsonschema "gitlab-ci schema" &&
@@ -124,6 +146,17 @@ if [[ -d "$k8s" ]]; then
       if [[ $t == base ]]; then out="$work/base.yaml"; else out="$work/rendered/${t//\//-}.yaml"; fi
       check "kubectl kustomize deploy/k8s/$t" sh -c 'kubectl kustomize "$1" >"$2"' _ "$work/k8s/$t" "$out"
       [[ -s "$out" ]] || rm -f "$out"
+    done
+    # optional components (e.g. external-secret): rendered on top of the prod
+    # overlay, as a user enables them; their custom resources have no schema in
+    # kubernetes-validate, so rendering is the check
+    for component in "$work"/k8s/components/*/; do
+      [[ -f "$component/kustomization.yaml" && -f "$work/k8s/overlays/prod/kustomization.yaml" ]] || continue
+      c="$(basename "$component")"
+      variant="$work/k8s/overlays/prod-with-$c"
+      cp -r "$work/k8s/overlays/prod" "$variant"
+      printf '\ncomponents:\n  - ../../components/%s\n' "$c" >>"$variant/kustomization.yaml"
+      check "kubectl kustomize deploy/k8s/overlays/prod + components/$c" sh -c 'kubectl kustomize "$1" >/dev/null' _ "$variant"
     done
   fi
 

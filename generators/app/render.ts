@@ -9,6 +9,7 @@ import ejs from 'ejs';
 import { type Answers, pythonPackage } from './answers.js';
 import { ANSWERS_FILE, DEFAULT_OWNED_PATHS, serializeAnswersFile } from './answers-file.js';
 import { layersFor, lockProfile } from './layers.js';
+import { loadPins, type PinHelpers, pinHelpers } from './pins.js';
 import { q } from './quote.js';
 
 export interface RenderedFile {
@@ -62,6 +63,19 @@ export interface RenderOptions {
 
 const EJS_OPTIONS = { async: false, strict: false, rmWhitespace: false } as const;
 
+/** pin.* for the templates; the pins file is read on first use (a template set without pins never needs it). */
+function lazyPins(templatesDir: string, python: string): PinHelpers {
+  let helpers: PinHelpers | undefined;
+  const get = (): PinHelpers => (helpers ??= pinHelpers(loadPins(templatesDir), python));
+  return {
+    action: (n) => get().action(n),
+    image: (k) => get().image(k),
+    imageName: (k) => get().imageName(k),
+    imageTag: (k) => get().imageTag(k),
+    tool: (k) => get().tool(k),
+  };
+}
+
 /** Render every file of every active layer. Throws RenderError; writes nothing. */
 export function render(answers: Answers, opts: RenderOptions): RenderedTree {
   const { templatesDir, generatorVersion } = opts;
@@ -92,6 +106,8 @@ export function render(answers: Answers, opts: RenderOptions): RenderedTree {
     generatorVersion,
     layers,
     q,
+    // pinned versions (templates/_pins.json): pin.action(), pin.image(), pin.tool()
+    pin: lazyPins(templatesDir, answers.python),
   };
 
   const renderText = (src: Source): string => {

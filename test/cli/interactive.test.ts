@@ -85,7 +85,7 @@ describe('interactive (pty)', () => {
       k8s: 'kustomize',
       python: '3.13',
       port: 8080,
-      image: 'ghcr.io/acme/pty-agent',
+      image: 'registry.gitlab.com/acme/pty-agent', // --ci gitlab: GitLab's registry by default
       host: 'pty-agent.example.com',
       replicas: 3,
     });

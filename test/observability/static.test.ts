@@ -213,9 +213,9 @@ describe('observability=otel', () => {
     const c = text(tree, 'deploy/otel-collector/config.yaml');
     expect(c).toMatch(/receivers:\n {2}otlp:\n {4}protocols:\n {6}http:\n {8}endpoint: 0\.0\.0\.0:4318/);
     expect(c).toMatch(/processors:[\s\S]*\n {2}batch:/);
-    expect(c).toMatch(/exporters:[\s\S]*\n {2}otlp\/jaeger:\n {4}endpoint: jaeger:4317/);
+    expect(c).toMatch(/exporters:[\s\S]*\n {2}otlp_grpc\/jaeger:\n {4}endpoint: jaeger:4317/);
     expect(c).toMatch(/\n {2}prometheus:\n {4}# [^\n]*\n {4}endpoint: 0\.0\.0\.0:8889/);
-    expect(c).toMatch(/traces:\n {6}receivers: \[otlp\]\n {6}processors: \[memory_limiter, batch\]\n {6}exporters: \[otlp\/jaeger\]/);
+    expect(c).toMatch(/traces:\n {6}receivers: \[otlp\]\n {6}processors: \[memory_limiter, batch\]\n {6}exporters: \[otlp_grpc\/jaeger\]/);
     expect(c).toMatch(/metrics:\n {6}receivers: \[otlp\]\n {6}processors: \[memory_limiter, batch\]\n {6}exporters: \[prometheus\]/);
   });
 
