@@ -2,7 +2,8 @@
  * A misbehaving model endpoint (lib/upstream.ts) against the hardened container:
  * every failure mode on /v1/chat and /v1/chat/stream answers the contract's status
  * or `error` event (never 500), a failed turn stores nothing, the session stays
- * usable after every bad answer, and 20 concurrent 5 MB answers keep RSS bounded.
+ * usable after every bad answer, and 40 answers of 5 MB (two batches of 20
+ * concurrent) keep RSS bounded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chat, configured, countBy, errorCode, faults, post, type Reply, rssSampler, sseEvents, writeFragment } from './lib/harness.js';
@@ -92,22 +93,32 @@ describe.skipIf(!configured)('a misbehaving upstream', () => {
     expect(history).toEqual(stored);
   });
 
-  it('20 concurrent 5 MB answers: all refused (502, or 504 when the upstream is that slow), RSS grows by less than 100 MB', async () => {
-    const sampler = rssSampler(250);
-    await sampler.start();
-    const batch = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        i % 2 ? chat(`fault:answer-5mb ${i}`) : post('/v1/chat/stream', { message: `fault:answer-5mb ${i}` }),
-      ),
-    );
-    rss = await sampler.stop();
-    batch.forEach((r, i) => record('answer-5mb x20', i % 2 ? 'chat' : 'stream', r, i % 2 ? undefined : `error ${String(sseEvents(r.text).at(-1)?.data.code)}`));
-    for (const [i, r] of batch.entries()) {
-      if (i % 2) expect([502, 504], r.text.slice(0, 200)).toContain(r.status);
-      else expect(['upstream_error', 'upstream_timeout']).toContain(sseEvents(r.text).at(-1)?.data.code);
-    }
-    if (rss.before_mb !== undefined && rss.peak_mb !== undefined) {
-      expect(rss.peak_mb - rss.before_mb, JSON.stringify(rss)).toBeLessThan(100);
+  it('40 answers of 5 MB (2 x 20 concurrent): all refused, RSS grows by less than 200 MB', async () => {
+    // LLM_MAX_RESPONSE_BYTES (1 MiB) bounds what each call reads. Without the cap the
+    // same 40 answers took RSS from 235 to 486 MB (issue 14); what is left above the
+    // cap is per-request overhead and what the allocator keeps.
+    const batch = async (n: number) => {
+      const sampler = rssSampler(250);
+      await sampler.start();
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          i % 2 ? chat(`fault:answer-5mb ${n}-${i}`) : post('/v1/chat/stream', { message: `fault:answer-5mb ${n}-${i}` }),
+        ),
+      );
+      const memory = await sampler.stop();
+      for (const [i, r] of replies.entries()) {
+        const code = i % 2 ? errorCode(r) : String(sseEvents(r.text).at(-1)?.data.code);
+        record('answer-5mb x20', i % 2 ? 'chat' : 'stream', r, i % 2 ? undefined : `error ${code}`);
+        // 502 over the cap, or 504 when the upstream (sharing this test's event loop) is that slow
+        expect(['upstream_error', 'upstream_timeout'], r.text.slice(0, 200)).toContain(code);
+      }
+      return memory;
+    };
+    const first = await batch(1);
+    const second = await batch(2);
+    rss = { before_mb: first.before_mb, peak_mb: Math.max(first.peak_mb ?? 0, second.peak_mb ?? 0), after_mb: second.after_mb, first_batch_peak_mb: first.peak_mb, second_batch_peak_mb: second.peak_mb };
+    if (first.before_mb !== undefined && first.peak_mb !== undefined && second.peak_mb !== undefined) {
+      expect((rss.peak_mb ?? 0) - first.before_mb, JSON.stringify(rss)).toBeLessThan(200);
     }
   });
 });
