@@ -33,7 +33,9 @@ def wrap_app(app: ASGIApp, settings: Settings) -> ASGIApp:
 
     Outermost first: observability -> request context -> access log -> body limit -> app.
     """
-    wrapped: ASGIApp = BodyLimitMiddleware(app, settings.max_body_bytes)
+    wrapped: ASGIApp = BodyLimitMiddleware(
+        app, settings.max_body_bytes, body_read_timeout=settings.body_read_timeout
+    )
     wrapped = AccessLogMiddleware(wrapped)
     wrapped = RequestContextMiddleware(wrapped)
     return observability.instrument_app(wrapped, settings)

@@ -1,13 +1,25 @@
-"""Request body bounds: 413 before the body is read whole, 415 for non-JSON bodies.
+"""Request body bounds: 413 before the body is read whole, 415 for non-JSON bodies,
+408 for a body that does not arrive in time.
 
 A declared ``Content-Length`` over MAX_BODY_BYTES is refused at once; a body
 without one (chunked) is counted while the application reads it and refused
-as soon as it passes the limit.
+as soon as it passes the limit. The whole body must arrive within
+BODY_READ_TIMEOUT of the request head, so a body that never ends holds a
+request slot (and the drain after SIGTERM) for that long at most. Both
+refusals close the connection, whose unread body makes it unusable.
 """
 
 from __future__ import annotations
 
-from ..web.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+import asyncio
+
+from ..web.errors import (
+    AgentError,
+    BadRequest,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 from . import ASGIApp, Message, Receive, Scope, Send, header
 from .errors import send_error
 
@@ -21,6 +33,15 @@ class _BodyTooLarge(PayloadTooLarge):
     """
 
 
+class _BodyTimedOut(RequestTimeout):
+    """Raised into the application when the body passes BODY_READ_TIMEOUT (as above, for 408)."""
+
+
+def _closing(exc: AgentError) -> AgentError:
+    exc.headers["Connection"] = "close"
+    return exc
+
+
 def is_json_media_type(content_type: str | None) -> bool:
     if not content_type:
         return False
@@ -31,9 +52,12 @@ def is_json_media_type(content_type: str | None) -> bool:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, body_read_timeout: float | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_read_timeout = body_read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,39 +83,66 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
-        received = 0
-        exceeded = False
-        replied = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    exceeded = True
-                    raise _BodyTooLarge(f"body is over {self.max_body_bytes} bytes")
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal replied
-            if exceeded:
-                # Whatever the app made of the aborted read, the answer is 413.
-                if not replied:
-                    replied = True
-                    await send_error(
-                        send, PayloadTooLarge(f"body is over {self.max_body_bytes} bytes")
-                    )
-                return
-            await send(message)
-
+        guard = _BodyGuard(self.max_body_bytes, self.body_read_timeout, receive, send)
         try:
-            await self.app(scope, counting_receive, guarded_send)
-        except _BodyTooLarge:
+            await self.app(scope, guard.receive, guard.send)
+        except (_BodyTooLarge, _BodyTimedOut):
             pass
         except Exception:
-            if not exceeded:
+            if guard.refusal is None:
                 raise
-        if exceeded and not replied:
-            replied = True
-            await send_error(send, PayloadTooLarge(f"body is over {self.max_body_bytes} bytes"))
+        await guard.reply_refusal()
+
+
+class _BodyGuard:
+    """One request's body read: counted, under a deadline, and the refusal answered once."""
+
+    def __init__(
+        self, max_bytes: int, read_timeout: float | None, receive: Receive, send: Send
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
+        self._receive = receive
+        self._send = send
+        self._loop = asyncio.get_running_loop()
+        self._deadline = None if read_timeout is None else self._loop.time() + read_timeout
+        self.received = 0
+        self.body_complete = False
+        self.refusal: AgentError | None = None
+        self.replied = False
+
+    async def receive(self) -> Message:
+        if self.body_complete or self._deadline is None:
+            # After the body, receive() only waits for the disconnect: no deadline.
+            message = await self._receive()
+        else:
+            try:
+                remaining = max(0.0, self._deadline - self._loop.time())
+                message = await asyncio.wait_for(self._receive(), remaining)
+            except TimeoutError:
+                self.refusal = _closing(
+                    RequestTimeout(
+                        f"body not received within BODY_READ_TIMEOUT ({self.read_timeout:g} s)"
+                    )
+                )
+                raise _BodyTimedOut(self.refusal.message) from None
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.body_complete = True
+            if self.received > self.max_bytes:
+                self.refusal = _closing(PayloadTooLarge(f"body is over {self.max_bytes} bytes"))
+                raise _BodyTooLarge(self.refusal.message)
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.refusal is None:
+            await self._send(message)
+            return
+        # Whatever the app made of the aborted read, the answer is the refusal.
+        await self.reply_refusal()
+
+    async def reply_refusal(self) -> None:
+        if self.refusal is not None and not self.replied:
+            self.replied = True
+            await send_error(self._send, self.refusal)
