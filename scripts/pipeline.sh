@@ -16,7 +16,7 @@
 #   -h, --help
 #
 # Stages, in order: generate lint python observability build run conformance drain
-# report.
+# faults report.
 # A stage that needs an earlier one's product takes it from out/ (generate ->
 # out/<preset>, build -> the image localhost/cas-<preset>:pipeline; with
 # PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
@@ -34,8 +34,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-ALL_STAGES=(generate lint python observability build run conformance drain report)
-CONTAINER_STAGES=" build run conformance drain "
+ALL_STAGES=(generate lint python observability build run conformance drain faults report)
+CONTAINER_STAGES=" build run conformance drain faults "
 OUT=$(realpath -m "${PIPELINE_OUT:-out}")
 ENGINE="${ENGINE:-podman}"
 PYTHON_IMAGE="${PYTHON_IMAGE:-localhost/python-base:bookworm}"
@@ -47,6 +47,7 @@ SNAPSHOTS_DIR="${PIPELINE_SNAPSHOTS:-test/snapshots}"
 APP_PORT=$PORT_BASE              # the conformance container
 VARIANT_PORT=$((PORT_BASE + 1))  # auth off / docs off / rate limit
 DRAIN_PORT=$((PORT_BASE + 2))    # the drain container
+FAULT_PORT=$((PORT_BASE + 3))    # the fault containers
 export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
 CAS="cas${PIPELINE_ID:+-$PIPELINE_ID}" # image and container name prefix
 API_KEY="cas-pipeline-key-0123456789"
@@ -489,6 +490,24 @@ stage_drain() {
   return $rc
 }
 
+# faults, connection level (test/faults/connection.ts): a hostile client with no key
+# against a fresh hardened container, the connection bounds at their defaults; the
+# last attack SIGTERMs the container.
+stage_faults() {
+  local p=$1 log=$2
+  local name="$CAS-$p-faults"
+  start_container "$p" "$name" "$FAULT_PORT" "$log" >/dev/null || return 1
+  mkdir -p "$(frag "$p")"
+  local rc=0
+  FAULT_BASE_URL=$(base_url_for "$FAULT_PORT") FAULT_CONTAINER=$name FAULT_ENGINE=$ENGINE \
+    FAULT_REPORT="$(frag "$p")/faults-connection.json" \
+    run_logged "$log" timeout 150 npx tsx test/faults/connection.ts || rc=1
+  grep -E '^(PASS|FAIL) |passed, ' "$log" | sed 's/^/  /'
+  save_logs "$p" "$name"
+  remove_container "$name"
+  return $rc
+}
+
 stage_report() {
   local p=$1 log=$2
   run_logged "$log" node scripts/pipeline/report.mjs "$OUT" "$p" || return 1
@@ -518,6 +537,7 @@ cleanup() {
     ((keep)) || remove_container "$CAS-$p"
     remove_container "$CAS-$p-variant"
     remove_container "$CAS-$p-drain"
+    remove_container "$CAS-$p-faults"
   done
 }
 trap cleanup EXIT

@@ -67,6 +67,7 @@ function presetReport(p) {
   history ??= [];
   const run = readJson(join(dir, 'run.json'));
   const drain = readJson(join(dir, 'drain.json'));
+  const faultsConnection = readJson(join(dir, 'faults-connection.json'));
   return {
     preset: p,
     answers: generated?.answers ?? presetJson?.answers ?? presetJson,
@@ -96,6 +97,7 @@ function presetReport(p) {
     },
     observability: vitestCounts(join(dir, 'observability.json')),
     drain,
+    faults: { connection: faultsConnection },
   };
 }
 
@@ -115,7 +117,7 @@ const reports = presets.map((p) => {
   writeFileSync(join(out, 'report', `${p}.json`), `${JSON.stringify(r, null, 2)}\n`);
   return r;
 });
-const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'drain', 'report'];
+const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'drain', 'faults', 'report'];
 const lines = [];
 lines.push('# Verification pipeline report', '');
 lines.push('Stage durations in seconds (`–` not run for this preset, `FAIL` failed).', '');
@@ -144,6 +146,25 @@ for (const r of reports) {
   lines.push(
     `| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${d} |`,
   );
+}
+const withFaults = reports.filter((r) => r.faults?.connection);
+if (withFaults.length) {
+  lines.push('', '## Faults (connection level)', '');
+  lines.push(
+    '| preset | checks | header bomb RSS before / peak / after | slowloris closed (last after) | idle closed (last after) | endless body | SIGTERM with it in flight |',
+  );
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of withFaults) {
+    const f = r.faults.connection;
+    const g = f.figures ?? {};
+    const n = f.checks?.length ?? 0;
+    const bad = (f.checks ?? []).filter((c) => !c.ok).length;
+    const rss = g.header_bomb ? `${g.header_bomb.rss_mb.before} / ${g.header_bomb.rss_mb.peak} / ${g.header_bomb.rss_mb.after} MB` : '–';
+    const closed = (x) => (x ? `${x.connections - x.still_open}/${x.connections} (${s(x.last_closed_s)})` : '–');
+    const body = g.endless_body ? `${g.endless_body.status} after ${s(g.endless_body.after_s)}` : '–';
+    const term = g.sigterm_with_endless_body ? `exit ${g.sigterm_with_endless_body.exit_code} after ${s(g.sigterm_with_endless_body.exit_after_s)}` : '–';
+    lines.push(`| ${r.preset} | ${n - bad}/${n} passed in ${s(f.seconds)} | ${rss} | ${closed(g.slowloris)} | ${closed(g.idle)} | ${body} | ${term} |`);
+  }
 }
 for (const r of reports) {
   if (!r.image?.layers?.length) continue;

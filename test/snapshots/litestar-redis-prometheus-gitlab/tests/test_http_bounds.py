@@ -270,3 +270,25 @@ async def test_forwarded_for_is_believed_from_a_configured_proxy(
     async for served in serve(env, monkeypatch):
         # Each forwarded client address has its own allowance.
         assert await chat_statuses(served, 4) == [200, 200, 200, 200]
+
+
+async def test_an_answer_before_the_body_ends_closes_the_connection(bounded: Served) -> None:
+    reader, writer = await bounded.open()
+    writer.write(
+        b"POST /no-such-route HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n"
+    )
+
+    async def trickle() -> None:
+        while True:
+            writer.write(b"1\r\n \r\n")
+            await asyncio.sleep(0.05)
+
+    trickling = asyncio.create_task(trickle())
+    try:
+        status, headers, body = await read_response(reader)
+        assert status == 404  # answered without reading the body
+        assert error_code(headers, body) == "not_found"
+        assert await closed_within(reader, 4)  # not held open by the body that goes on
+    finally:
+        trickling.cancel()

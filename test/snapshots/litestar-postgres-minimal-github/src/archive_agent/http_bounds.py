@@ -39,6 +39,10 @@ from .web.errors import error_payload
 
 logger = logging.getLogger(__name__)
 
+# A refused connection's input is drained this long, or this much, before it is closed.
+LINGER_SECONDS = 2.0
+LINGER_MAX_BYTES = 1_048_576
+
 
 @dataclass(frozen=True)
 class HttpBounds:
@@ -89,6 +93,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_begun = False  # the parser has seen the start of the current head
         self._parsed_head_bytes = 0  # the current head's bytes, as the parser hands them over
         self._head_too_large = False
+        self._lingering = False
+        self._discarded = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -109,12 +115,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # A chunk that starts inside a head counts toward its bytes. One in which
         # a pipelined message ended holds the next head's start at an unknown
         # offset: not counted, so the bound is the limit plus one read.
+        if self._lingering:
+            # The connection is being closed: input is discarded, up to a bound.
+            self._discarded += len(data)
+            if self._discarded > LINGER_MAX_BYTES:
+                self.transport.close()
+            return
         starts_in_head = self._reading_head
         self._message_ended = False
         if starts_in_head and self._head_timer is None:
             self._arm_head_timer()
         super().data_received(data)
-        if self.transport.is_closing() or not (self._reading_head and starts_in_head):
+        if self._closing() or not (self._reading_head and starts_in_head):
             return
         if self._message_ended:
             return
@@ -161,7 +173,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.write(
             error_response(400, "Bad Request", "bad_request", "malformed HTTP request")
         )
-        self.transport.close()
+        self._close_lingering()
 
     def _refuse_head_too_large(self) -> None:
         self._refuse(
@@ -176,7 +188,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_head_timer()
         if self.cycle is None or self.cycle.response_complete:
             self.transport.write(error_response(status, reason, code, message))
-        self.transport.close()
+        self._close_lingering()
+
+    def on_response_complete(self) -> None:
+        # Answered before the request's body ended (e.g. 401 before the body is
+        # read): the rest of the body would hold the connection; close it.
+        if self.cycle is not None and self.cycle.more_body and not self._closing():
+            self._close_lingering()
+        super().on_response_complete()
+
+    def _closing(self) -> bool:
+        return self._lingering or self.transport.is_closing()
+
+    def _close_lingering(self) -> None:
+        """Close after the answer reached the client: a close with unread input
+        would reset the connection and could destroy the answer in flight, so
+        send FIN, discard what still arrives, and close after a short while."""
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _arm_head_timer(self) -> None:
         self._cancel_head_timer()
@@ -191,7 +222,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self.transport.is_closing() or not self._reading_head:
+        if self._closing() or not self._reading_head:
             return
         if self.cycle is not None and not self.cycle.response_complete:
             # A response is still being written; the next head waits for it.
