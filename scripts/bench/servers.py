@@ -15,12 +15,13 @@ and bytes, loopback only:
   when it came (or nothing within the window)
 - malformed: negative Content-Length, Content-Length and Transfer-Encoding, a space in a
   header name: status and content type
-- throughput: wrk -t1 -c32 POST /v1/chat (fake model), requests per second
+- throughput: wrk -t1 -c32 POST /v1/chat (fake model), requests per second; measured
+  after the attacks, every candidate in turn in each round (side by side), the median
 - drain: 20 /v1/chat in flight (fake model, 2 s each), SIGTERM: how many ended 200,
   the exit status, seconds to exit; then SIGTERM with an endless body in flight: seconds
   to exit (killed after 40 s)
 
-    python servers.py PROJECT_DIR PKG PORT_BASE SECONDS [CANDIDATE...]
+    python servers.py PROJECT_DIR PKG PORT_BASE SECONDS ROUNDS [CANDIDATE...]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import asyncio
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -349,11 +351,8 @@ def start(cmd: list[str], cwd: Path, env: dict[str, str], port: int, log: Path) 
     return proc
 
 
-async def measure(name: str, cmd: list[str], project: Path, port: int, seconds: int, work: Path) -> dict[str, Any]:
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "VIRTUAL_ENV"))}
-    env.update({"HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", "LOG_LEVEL": "warning"})
-    env["ENVIRONMENT"] = "development"
+async def measure(name: str, cmd: list[str], project: Path, port: int, work: Path) -> dict[str, Any]:
+    env = service_env(port)
     log = work / f"{name}.log"
     result: dict[str, Any] = {}
     proc = start(cmd, project, env, port, log)
@@ -363,8 +362,6 @@ async def measure(name: str, cmd: list[str], project: Path, port: int, seconds: 
         slow, idle_, body = await asyncio.gather(slowloris(port), idle(port), endless_body(port))
         result.update(slowloris=slow, idle=idle_, endless_body=body)
         result["malformed"] = await malformed(port)
-        await asyncio.to_thread(throughput, port, 1, root)  # warm-up
-        result["chat_rps"] = await asyncio.to_thread(throughput, port, seconds, root)
     finally:
         proc.send_signal(signal.SIGTERM)
         exit_within(proc, time.monotonic(), 30)
@@ -375,23 +372,55 @@ async def measure(name: str, cmd: list[str], project: Path, port: int, seconds: 
     return result
 
 
+def service_env(port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "VIRTUAL_ENV"))}
+    env.update({"HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", "LOG_LEVEL": "warning"})
+    env["ENVIRONMENT"] = "development"
+    return env
+
+
+def throughput_rounds(
+    runs: dict[str, tuple[list[str], int]], project: Path, seconds: int, rounds: int, work: Path
+) -> dict[str, list[float]]:
+    root = Path(__file__).resolve().parents[2]
+    rps: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, (cmd, port) in runs.items():
+            proc = start(cmd, project, service_env(port), port, work / f"{name}.log")
+            try:
+                throughput(port, 1, root)  # warm-up
+                rps[name].append(throughput(port, seconds, root))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                exit_within(proc, time.monotonic(), 30)
+    return rps
+
+
 async def main() -> None:
-    project, pkg, port_base, seconds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    wanted = sys.argv[5:]
+    project, pkg, port_base = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    seconds, rounds = int(sys.argv[4]), int(sys.argv[5])
+    wanted = sys.argv[6:]
     bin_dir = project / ".venv" / "bin"
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="cas-servers-") as tmp:
         work = Path(tmp)
+        runs: dict[str, tuple[list[str], int]] = {}
         for i, (name, cmd) in enumerate(candidates(pkg, port_base, bin_dir, work).items()):
             if wanted and name not in wanted:
                 continue
             port = port_base + i
-            cmd = [port_arg(a, port_base, port) for a in cmd]
+            runs[name] = ([port_arg(a, port_base, port) for a in cmd], port)
+        for name, (cmd, port) in runs.items():
             try:
-                results[name] = await measure(name, cmd, project, port, seconds, work)
+                results[name] = await measure(name, cmd, project, port, work)
             except Exception as error:  # one candidate failing must not hide the others
                 results[name] = {"error": f"{type(error).__name__}: {error}"}
             print(f"servers: {name}: {json.dumps(results[name])}", file=sys.stderr, flush=True)
+        ok = {name: run for name, run in runs.items() if "error" not in results[name]}
+        rps = await asyncio.to_thread(throughput_rounds, ok, project, seconds, rounds, work)
+        for name, values in rps.items():
+            results[name]["chat_rps_rounds"] = values
+            results[name]["chat_rps"] = round(statistics.median(values), 1)
     print("BENCH_JSON " + json.dumps(results), flush=True)
 
 

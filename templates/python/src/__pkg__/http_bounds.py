@@ -1,8 +1,9 @@
 """Connection-level bounds for uvicorn's httptools protocol.
 
-uvicorn with httptools (the fastest of the servers measured, see the
-generator's BENCHMARKS.md) has no limit on header bytes and no timeout for a
-request head, so this subclass adds them; everything else is uvicorn's own:
+uvicorn with httptools has no limit on header bytes and no timeout for a
+request head (h11's size limit does not bound the time; the other servers
+cannot answer malformed HTTP with the contract's JSON or cap connections), so
+this subclass adds them; everything else is uvicorn's own:
 
 - ``MAX_HEADER_BYTES``: a request head (request line and headers) over it gets
   431 and the connection is closed. An unfinished head is counted as its bytes
@@ -29,7 +30,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -39,9 +40,14 @@ from .web.errors import error_payload
 
 logger = logging.getLogger(__name__)
 
-# A refused connection's input is drained this long, or this much, before it is closed.
+# A connection closed after an early answer drains its input this long, or
+# this much, before it is closed: enough for a client to finish sending a body
+# of a few MAX_BODY_BYTES and read the answer (a close with unread input would
+# reset the connection and could destroy the answer); beyond it, it is reset.
+# After a refused head the client has no body to finish: a little is drained.
 LINGER_SECONDS = 2.0
-LINGER_MAX_BYTES = 1_048_576
+LINGER_MAX_BYTES = 8 * 1_048_576
+LINGER_MAX_BYTES_AFTER_HEAD = 65_536
 
 
 @dataclass(frozen=True)
@@ -94,10 +100,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._parsed_head_bytes = 0  # the current head's bytes, as the parser hands them over
         self._head_too_large = False
         self._lingering = False
+        self._linger_max_bytes = LINGER_MAX_BYTES
         self._discarded = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        self._raw_transport = transport
+        super().connection_made(cast(asyncio.Transport, _LingeringTransport(transport, self)))
         if len(self.connections) > self.bounds.max_connections:
             logger.warning(
                 "connection refused: MAX_CONNECTIONS reached",
@@ -118,7 +126,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._lingering:
             # The connection is being closed: input is discarded, up to a bound.
             self._discarded += len(data)
-            if self._discarded > LINGER_MAX_BYTES:
+            if self._discarded > self._linger_max_bytes:
                 self.transport.close()
             return
         starts_in_head = self._reading_head
@@ -173,7 +181,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.write(
             error_response(400, "Bad Request", "bad_request", "malformed HTTP request")
         )
-        self._close_lingering()
+        self._close_lingering(LINGER_MAX_BYTES_AFTER_HEAD)
 
     def _refuse_head_too_large(self) -> None:
         self._refuse(
@@ -188,26 +196,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_head_timer()
         if self.cycle is None or self.cycle.response_complete:
             self.transport.write(error_response(status, reason, code, message))
-        self._close_lingering()
-
-    def on_response_complete(self) -> None:
-        # Answered before the request's body ended (e.g. 401 before the body is
-        # read): the rest of the body would hold the connection; close it.
-        if self.cycle is not None and self.cycle.more_body and not self._closing():
-            self._close_lingering()
-        super().on_response_complete()
+        self._close_lingering(LINGER_MAX_BYTES_AFTER_HEAD)
 
     def _closing(self) -> bool:
-        return self._lingering or self.transport.is_closing()
+        return self._lingering or self._raw_transport.is_closing()
 
-    def _close_lingering(self) -> None:
+    def _body_unfinished(self) -> bool:
+        return self.cycle is not None and self.cycle.more_body
+
+    def _close_lingering(self, max_bytes: int = LINGER_MAX_BYTES) -> None:
         """Close after the answer reached the client: a close with unread input
         would reset the connection and could destroy the answer in flight, so
         send FIN, discard what still arrives, and close after a short while."""
+        if self._lingering:
+            return
         self._lingering = True
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
-        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        self._linger_max_bytes = max_bytes
+        raw = self._raw_transport
+        if raw.can_write_eof():
+            raw.write_eof()
+        self.loop.call_later(LINGER_SECONDS, raw.close)
 
     def _arm_head_timer(self) -> None:
         self._cancel_head_timer()
@@ -238,3 +246,25 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             f"request head not received within HEADER_READ_TIMEOUT "
             f"({self.bounds.header_read_timeout:g} s)",
         )
+
+
+class _LingeringTransport:
+    """The connection's transport as uvicorn sees it. uvicorn closes at once
+    after an answer with ``Connection: close``; with the request body still
+    arriving (a 408 or 413 before its end) this closes lingering instead."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: BoundedHttpToolsProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def close(self) -> None:
+        if self._protocol._body_unfinished():
+            self._protocol._close_lingering()
+        else:
+            self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._protocol._closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)

@@ -6,7 +6,8 @@ without one (chunked) is counted while the application reads it and refused
 as soon as it passes the limit. The whole body must arrive within
 BODY_READ_TIMEOUT of the request head, so a body that never ends holds a
 request slot (and the drain after SIGTERM) for that long at most. Both
-refusals close the connection, whose unread body makes it unusable.
+refusals close the connection (``Connection: close``), whose unread body
+makes it unusable.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class _BodyTimedOut(RequestTimeout):
 
 
 def _closing(exc: AgentError) -> AgentError:
+    """``exc`` answered with ``Connection: close``: the rest of the body is never read."""
     exc.headers["Connection"] = "close"
     return exc
 
