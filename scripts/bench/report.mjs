@@ -322,11 +322,13 @@ function serversSection(V) {
     const rps = typeof c.chat_rps === 'number' ? `${fmtN(c.chat_rps)} (${fmtX(c.chat_rps_ratio)})` : 'n/a';
     const drain = c.drain ? `${c.drain.ok}/${c.drain.of}, ${c.drain.exit}, ${c.drain.exit_s}` : 'n/a';
     const term = c.sigterm_endless_body ? `${c.sigterm_endless_body.exit}, ${c.sigterm_endless_body.exit_s}` : 'n/a';
-    out.push(
-      `| ${SERVER_LABELS[id] ?? id} | ${c.head16mb} | ${rss} | ${closed(c.slowloris)} | ${closed(c.idle)} | ${bad} | ${rps} | ${drain} | ${term} |`,
-    );
+    out.push(`| ${SERVER_LABELS[id] ?? id} | ${c.head16mb} | ${rss} | ${closed(c.slowloris)} | ${closed(c.idle)} | ${bad} | ${rps} | ${drain} | ${term} |`);
   }
-  out.push('', `Load: ${V.settings?.load}. Attacks: ${V.settings?.attacks}. Other candidates installed beside the lock: ${V.settings?.extraPackages?.join(', ')}.`, '');
+  out.push(
+    '',
+    `Load: ${V.settings?.load}. Attacks: ${V.settings?.attacks}. Other candidates installed beside the lock: ${V.settings?.extraPackages?.join(', ')}.`,
+    '',
+  );
   return out;
 }
 

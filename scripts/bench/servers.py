@@ -52,24 +52,69 @@ CHAT = b'{"message": "hello there, how are you today?"}'
 def candidates(pkg: str, port: int, bin_dir: Path, work: Path) -> dict[str, list[str]]:
     py = str(bin_dir / "python")
     app = f"{pkg}.api:create_app"
-    uvicorn = [py, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    uvicorn = [
+        py,
+        "-m",
+        "uvicorn",
+        app,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     uvicorn += ["--loop", "uvloop", "--no-access-log", "--timeout-keep-alive", "5"]
     hypercorn_toml = work / "hypercorn.toml"
     hypercorn_toml.write_text("h11_max_incomplete_size = 16384\n")
     return {
         "uvicorn-httptools-bounded": [py, "-m", pkg],
         "uvicorn-httptools": [*uvicorn, "--http", "httptools"],
-        "uvicorn-h11": [*uvicorn, "--http", "h11", "--h11-max-incomplete-event-size", "16384"],
+        "uvicorn-h11": [
+            *uvicorn,
+            "--http",
+            "h11",
+            "--h11-max-incomplete-event-size",
+            "16384",
+        ],
         "granian": [
-            str(bin_dir / "granian"), "--interface", "asgi", "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "1",
-            "--http1-buffer-size", "16384", "--http1-header-read-timeout", "10000",
-            "--workers-kill-timeout", "25", "--no-log", app,
+            str(bin_dir / "granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--loop",
+            "uvloop",
+            "--http",
+            "1",
+            "--http1-buffer-size",
+            "16384",
+            "--http1-header-read-timeout",
+            "10000",
+            "--workers-kill-timeout",
+            "25",
+            "--no-log",
+            app,
         ],
         "hypercorn": [
-            str(bin_dir / "hypercorn"), "-k", "uvloop", "-b", f"127.0.0.1:{port}",
-            "--keep-alive", "5", "--read-timeout", "10", "--graceful-timeout", "25",
-            "-c", str(hypercorn_toml), f"{app}()",
+            str(bin_dir / "hypercorn"),
+            "-k",
+            "uvloop",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--keep-alive",
+            "5",
+            "--read-timeout",
+            "10",
+            "--graceful-timeout",
+            "25",
+            "-c",
+            str(hypercorn_toml),
+            f"{app}()",
         ],
     }
 
@@ -98,7 +143,9 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], seconds: float = 30) ->
         if proc.poll() is not None:
             raise RuntimeError(f"server exited {proc.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/health", timeout=1
+            ) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -106,7 +153,9 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], seconds: float = 30) ->
     raise RuntimeError("server not ready")
 
 
-async def read_status(reader: asyncio.StreamReader, within: float) -> tuple[int | str, str]:
+async def read_status(
+    reader: asyncio.StreamReader, within: float
+) -> tuple[int | str, str]:
     try:
         async with asyncio.timeout(within):
             head = await reader.readuntil(b"\r\n\r\n")
@@ -115,7 +164,14 @@ async def read_status(reader: asyncio.StreamReader, within: float) -> tuple[int 
     except (asyncio.IncompleteReadError, ConnectionError):
         return "closed", ""
     lines = head.decode("latin-1").split("\r\n")
-    ctype = next((ln.split(":", 1)[1].strip() for ln in lines if ln.lower().startswith("content-type:")), "")
+    ctype = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in lines
+            if ln.lower().startswith("content-type:")
+        ),
+        "",
+    )
     return int(lines[0].split()[1]), ctype
 
 
@@ -174,13 +230,19 @@ async def bomb(port: int, pid: int) -> dict[str, Any]:
     await asyncio.sleep(2)
     after = tree_rss_kb(pid)
     return {
-        "rss_mb": [round(before / 1024, 1), round(peak / 1024, 1), round(after / 1024, 1)],
+        "rss_mb": [
+            round(before / 1024, 1),
+            round(peak / 1024, 1),
+            round(after / 1024, 1),
+        ],
         "growth_mb": round((peak - before) / 1024, 1),
         "max_taken_mb": round(max(sent) / MB, 2),
     }
 
 
-async def watch_closed(readers: list[asyncio.StreamReader], t0: float) -> list[float | None]:
+async def watch_closed(
+    readers: list[asyncio.StreamReader], t0: float
+) -> list[float | None]:
     closed: list[float | None] = [None] * len(readers)
 
     async def one(i: int) -> None:
@@ -200,7 +262,11 @@ async def watch_closed(readers: list[asyncio.StreamReader], t0: float) -> list[f
 
 def closed_summary(closed: list[float | None]) -> dict[str, Any]:
     done = [c for c in closed if c is not None]
-    return {"closed": len(done), "of": len(closed), "last_s": round(max(done), 1) if done else None}
+    return {
+        "closed": len(done),
+        "of": len(closed),
+        "last_s": round(max(done), 1) if done else None,
+    }
 
 
 async def slowloris(port: int) -> dict[str, Any]:
@@ -294,8 +360,14 @@ async def malformed(port: int) -> dict[str, Any]:
 def throughput(port: int, seconds: int, root: Path) -> float:
     env = {**os.environ, "BENCH_METHOD": "POST", "BENCH_BODY": CHAT.decode()}
     args = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--timeout", "10s"]
-    args += ["-s", str(root / "scripts/bench/wrk-report.lua"), f"http://127.0.0.1:{port}/v1/chat"]
-    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=seconds + 30).stdout
+    args += [
+        "-s",
+        str(root / "scripts/bench/wrk-report.lua"),
+        f"http://127.0.0.1:{port}/v1/chat",
+    ]
+    out = subprocess.run(
+        args, env=env, capture_output=True, text=True, timeout=seconds + 30, check=True
+    ).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("BENCH_JSON "))
     data = json.loads(line.removeprefix("BENCH_JSON "))
     if data["non2xx"]:
@@ -315,7 +387,9 @@ async def chat(port: int) -> int | str:
     return status
 
 
-def exit_within(proc: subprocess.Popen[bytes], t0: float, limit: float) -> tuple[int | str, float]:
+def exit_within(
+    proc: subprocess.Popen[bytes], t0: float, limit: float
+) -> tuple[int | str, float]:
     try:
         code: int | str = proc.wait(timeout=limit)
     except subprocess.TimeoutExpired:
@@ -332,10 +406,17 @@ async def drain(proc: subprocess.Popen[bytes], port: int) -> dict[str, Any]:
     proc.send_signal(signal.SIGTERM)
     statuses = await asyncio.gather(*tasks)
     code, secs = await asyncio.to_thread(exit_within, proc, t0, 40)
-    return {"ok": sum(1 for s in statuses if s == 200), "of": DRAIN_REQUESTS, "exit": code, "exit_s": secs}
+    return {
+        "ok": sum(1 for s in statuses if s == 200),
+        "of": DRAIN_REQUESTS,
+        "exit": code,
+        "exit_s": secs,
+    }
 
 
-async def sigterm_with_endless_body(proc: subprocess.Popen[bytes], port: int) -> dict[str, Any]:
+async def sigterm_with_endless_body(
+    proc: subprocess.Popen[bytes], port: int
+) -> dict[str, Any]:
     body = asyncio.create_task(endless_body(port, within=45))
     await asyncio.sleep(1)
     t0 = time.monotonic()
@@ -345,13 +426,19 @@ async def sigterm_with_endless_body(proc: subprocess.Popen[bytes], port: int) ->
     return {"exit": code, "exit_s": secs}
 
 
-def start(cmd: list[str], cwd: Path, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+def start(
+    cmd: list[str], cwd: Path, env: dict[str, str], port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
     wait_ready(port, proc)
     return proc
 
 
-async def measure(name: str, cmd: list[str], project: Path, port: int, work: Path) -> dict[str, Any]:
+async def measure(
+    name: str, cmd: list[str], project: Path, port: int, work: Path
+) -> dict[str, Any]:
     env = service_env(port)
     log = work / f"{name}.log"
     result: dict[str, Any] = {}
@@ -359,7 +446,9 @@ async def measure(name: str, cmd: list[str], project: Path, port: int, work: Pat
     try:
         result["head16mb"] = await head16mb(port)
         result["bomb"] = await bomb(port, proc.pid)
-        slow, idle_, body = await asyncio.gather(slowloris(port), idle(port), endless_body(port))
+        slow, idle_, body = await asyncio.gather(
+            slowloris(port), idle(port), endless_body(port)
+        )
         result.update(slowloris=slow, idle=idle_, endless_body=body)
         result["malformed"] = await malformed(port)
     finally:
@@ -373,14 +462,24 @@ async def measure(name: str, cmd: list[str], project: Path, port: int, work: Pat
 
 
 def service_env(port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "VIRTUAL_ENV"))}
-    env.update({"HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", "LOG_LEVEL": "warning"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OTEL_", "VIRTUAL_ENV"))
+    }
+    env.update(
+        {"HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", "LOG_LEVEL": "warning"}
+    )
     env["ENVIRONMENT"] = "development"
     return env
 
 
 def throughput_rounds(
-    runs: dict[str, tuple[list[str], int]], project: Path, seconds: int, rounds: int, work: Path
+    runs: dict[str, tuple[list[str], int]],
+    project: Path,
+    seconds: int,
+    rounds: int,
+    work: Path,
 ) -> dict[str, list[float]]:
     root = Path(__file__).resolve().parents[2]
     rps: dict[str, list[float]] = {name: [] for name in runs}
@@ -405,7 +504,9 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cas-servers-") as tmp:
         work = Path(tmp)
         runs: dict[str, tuple[list[str], int]] = {}
-        for i, (name, cmd) in enumerate(candidates(pkg, port_base, bin_dir, work).items()):
+        for i, (name, cmd) in enumerate(
+            candidates(pkg, port_base, bin_dir, work).items()
+        ):
             if wanted and name not in wanted:
                 continue
             port = port_base + i
@@ -413,11 +514,17 @@ async def main() -> None:
         for name, (cmd, port) in runs.items():
             try:
                 results[name] = await measure(name, cmd, project, port, work)
-            except Exception as error:  # one candidate failing must not hide the others
+            except Exception as error:  # noqa: BLE001 (one candidate failing must not hide the others)
                 results[name] = {"error": f"{type(error).__name__}: {error}"}
-            print(f"servers: {name}: {json.dumps(results[name])}", file=sys.stderr, flush=True)
+            print(
+                f"servers: {name}: {json.dumps(results[name])}",
+                file=sys.stderr,
+                flush=True,
+            )
         ok = {name: run for name, run in runs.items() if "error" not in results[name]}
-        rps = await asyncio.to_thread(throughput_rounds, ok, project, seconds, rounds, work)
+        rps = await asyncio.to_thread(
+            throughput_rounds, ok, project, seconds, rounds, work
+        )
         for name, values in rps.items():
             results[name]["chat_rps_rounds"] = values
             results[name]["chat_rps"] = round(statistics.median(values), 1)
