@@ -305,6 +305,10 @@ function serversSection(V) {
     "The generated app (FastAPI, minimal observability, fake model) under each candidate server, one worker, attacked at the connection level and loaded with wrk (the figures behind the choice of server; issue 14 item 1). The app's own middleware answers the endless body with 408 (`BODY_READ_TIMEOUT`, 15 s) under every server; SIGTERM exit `-15` means the process died by the signal instead of exiting 0.",
     '',
   );
+  out.push(
+    "The shipped server is uvicorn + httptools with `http_bounds.py`, a subclass of uvicorn's httptools protocol (header bytes, head-read timeout, connection cap, JSON 400 for malformed HTTP). Hand-written because no candidate gives every bound the contract needs: httptools has no header limit and uvicorn no head-read timeout (plain: the 16 MB header is served, slowloris and idle connections stay open); h11's incomplete-event limit bounds header bytes but not time, and it takes a request with both Content-Length and Transfer-Encoding; granian bounds head size and time itself but answers malformed HTTP in plain text without `X-Request-ID`, has no per-worker connection cap (its backpressure bounds requests), and owns the workers and signals, so the runner's drain (`/ready` 503 at once while requests finish) would have to be rebuilt on it; hypercorn closes slow connections but serves far fewer requests. The throughput column is the cost of each.",
+    '',
+  );
   out.push(...groupHeader(V, 'servers'));
   if (!V?.candidates) return out;
   const closed = (x) => (x ? `${x.closed}/${x.of}${x.last_s ? ` (${x.last_s} s)` : ''}` : 'n/a');
