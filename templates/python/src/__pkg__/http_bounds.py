@@ -57,6 +57,21 @@ class HttpBounds:
     max_connections: int = 1000
 
 
+_refused = {"count": 0, "logged_at": float("-inf")}
+REFUSED_LOG_INTERVAL = 10.0  # seconds: one log line per interval under a flood, with a count
+
+
+def _log_refused_connection(now: float, max_connections: int) -> None:
+    _refused["count"] += 1
+    if now - _refused["logged_at"] >= REFUSED_LOG_INTERVAL:
+        logger.warning(
+            "connections refused: MAX_CONNECTIONS reached",
+            extra={"max_connections": max_connections, "refused": int(_refused["count"])},
+        )
+        _refused["count"] = 0
+        _refused["logged_at"] = now
+
+
 class _HeadTooLarge(Exception):
     """Raised from the parser's callback for a whole head over MAX_HEADER_BYTES."""
 
@@ -107,10 +122,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._raw_transport = transport
         super().connection_made(cast(asyncio.Transport, _LingeringTransport(transport, self)))
         if len(self.connections) > self.bounds.max_connections:
-            logger.warning(
-                "connection refused: MAX_CONNECTIONS reached",
-                extra={"max_connections": self.bounds.max_connections},
-            )
+            _log_refused_connection(self.loop.time(), self.bounds.max_connections)
             transport.close()
             return
         self._arm_head_timer()
@@ -127,7 +139,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             # The connection is being closed: input is discarded, up to a bound.
             self._discarded += len(data)
             if self._discarded > self._linger_max_bytes:
-                self.transport.close()
+                self._raw_transport.close()
             return
         starts_in_head = self._reading_head
         self._message_ended = False
