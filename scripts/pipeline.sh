@@ -675,6 +675,18 @@ stage_faults() {
   ) || rc=1
   grep -E 'Test Files|Tests ' "$log" | tail -n 2 | sed 's/^/  /'
   node scripts/pipeline/report.mjs "$OUT" --faults "$p" | sed 's/^/  /' || true
+
+  # Connection level (test/faults/connection.ts): a hostile client with no key
+  # against a fresh hardened container, the connection bounds at their defaults;
+  # the last attack SIGTERMs the container.
+  local cname="$CAS-$p-faults-conn"
+  start_container "$p" "$cname" "$FAULTS_PORT" "$log" >/dev/null || return 1
+  FAULT_BASE_URL=$(base_url_for "$FAULTS_PORT") FAULT_CONTAINER=$cname FAULT_ENGINE=$ENGINE \
+    FAULT_REPORT="$(frag "$p")/connection-faults.json" \
+    run_logged "$log" timeout 150 npx tsx test/faults/connection.ts || rc=1
+  grep -E '^(PASS|FAIL) |passed, ' "$log" | sed 's/^/  /'
+  save_logs "$p" "$cname"
+  remove_container "$cname"
   return $rc
 }
 
@@ -709,6 +721,7 @@ cleanup() {
     remove_container "$CAS-$p-drain"
     remove_container "$CAS-$p-browser"
     remove_container "$CAS-$p-eval"
+    remove_container "$CAS-$p-faults-conn"
     remove_container "$CAS-$p-faults"
   done
 }

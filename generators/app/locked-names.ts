@@ -91,6 +91,7 @@ export const TEST_MODULES: readonly string[] = [
   'test_errors',
   'test_evals',
   'test_fake_model',
+  'test_http_bounds',
   'test_llm_client',
   'test_logs',
   'test_middleware',

@@ -307,6 +307,51 @@ function instrumentsSection(I) {
   return out;
 }
 
+const SERVER_LABELS = {
+  'uvicorn-httptools-bounded': 'uvicorn + httptools with http_bounds.py (shipped: `python -m <pkg>`)',
+  'uvicorn-httptools': 'uvicorn + httptools, plain',
+  'uvicorn-h11': 'uvicorn + h11, `--h11-max-incomplete-event-size 16384`',
+  granian: 'granian (`--http1-buffer-size 16384 --http1-header-read-timeout 10000`)',
+  hypercorn: 'hypercorn (`h11_max_incomplete_size = 16384`, `--read-timeout 10`, `--keep-alive 5`)',
+};
+
+function serversSection(V) {
+  const out = ['## HTTP servers', ''];
+  out.push(
+    "The generated app (FastAPI, minimal observability, fake model) under each candidate server, one worker, attacked at the connection level and loaded with wrk (the figures behind the choice of server; issue 14 item 1). The app's own middleware answers the endless body with 408 (`BODY_READ_TIMEOUT`, 15 s) under every server; SIGTERM exit `-15` means the process died by the signal instead of exiting 0.",
+    '',
+  );
+  out.push(
+    "The shipped server is uvicorn + httptools with `http_bounds.py`, a subclass of uvicorn's httptools protocol (header bytes, head-read timeout, connection cap, JSON 400 for malformed HTTP). Hand-written because no candidate gives every bound the contract needs: httptools has no header limit and uvicorn no head-read timeout (plain: the 16 MB header is served, slowloris and idle connections stay open); h11's incomplete-event limit bounds header bytes but not time, and it takes a request with both Content-Length and Transfer-Encoding; granian bounds head size and time itself but answers malformed HTTP in plain text without `X-Request-ID`, has no per-worker connection cap (its backpressure bounds requests), and owns the workers and signals, so the runner's drain (`/ready` 503 at once while requests finish) would have to be rebuilt on it; hypercorn closes slow connections but serves far fewer requests. The throughput column is the cost of each.",
+    '',
+  );
+  out.push(...groupHeader(V, 'servers'));
+  if (!V?.candidates) return out;
+  const closed = (x) => (x ? `${x.closed}/${x.of}${x.last_s ? ` (${x.last_s} s)` : ''}` : 'n/a');
+  out.push(
+    '| server | 16 MB header | 20 × 16 MB header: RSS before / peak / after | slowloris closed in 20 s | idle closed in 20 s | malformed HTTP (negative CL; CL + TE; space in name) | /v1/chat req/s (ratio) | SIGTERM, 20 in flight: ok, exit, s | SIGTERM, endless body: exit, s |',
+    '| --- | --- | --- | --- | --- | --- | ---: | --- | --- |',
+  );
+  for (const [id, c] of Object.entries(V.candidates)) {
+    if (c.error) {
+      out.push(`| ${SERVER_LABELS[id] ?? id} | failed: ${c.error} | | | | | | | |`);
+      continue;
+    }
+    const rss = c.bomb ? `${c.bomb.rss_mb.join(' / ')} MB (+${c.bomb.growth_mb})` : 'n/a';
+    const bad = c.malformed ? Object.values(c.malformed).join('; ') : 'n/a';
+    const rps = typeof c.chat_rps === 'number' ? `${fmtN(c.chat_rps)} (${fmtX(c.chat_rps_ratio)})` : 'n/a';
+    const drain = c.drain ? `${c.drain.ok}/${c.drain.of}, ${c.drain.exit}, ${c.drain.exit_s}` : 'n/a';
+    const term = c.sigterm_endless_body ? `${c.sigterm_endless_body.exit}, ${c.sigterm_endless_body.exit_s}` : 'n/a';
+    out.push(`| ${SERVER_LABELS[id] ?? id} | ${c.head16mb} | ${rss} | ${closed(c.slowloris)} | ${closed(c.idle)} | ${bad} | ${rps} | ${drain} | ${term} |`);
+  }
+  out.push(
+    '',
+    `Load: ${V.settings?.load}. Attacks: ${V.settings?.attacks}. Other candidates installed beside the lock: ${V.settings?.extraPackages?.join(', ')}.`,
+    '',
+  );
+  return out;
+}
+
 export function renderBenchmarks(results) {
   const m = results.machine;
   const out = [
@@ -318,7 +363,7 @@ export function renderBenchmarks(results) {
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments')}; ${code('--quick')} for a short smoke run.`,
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers')}; ${code('--quick')} for a short smoke run.`,
     '',
     '## Targets',
     '',
@@ -330,6 +375,7 @@ export function renderBenchmarks(results) {
     ...imageSection(results.groups?.image),
     ...serviceSection(results.groups?.service),
     ...instrumentsSection(results.groups?.instruments),
+    ...serversSection(results.groups?.servers),
   ];
   return `${out
     .join('\n')

@@ -130,6 +130,7 @@ function presetReport(p) {
       }
     : undefined;
   const evals = readJson(join(dir, 'eval.json'));
+  const faultsConnection = readJson(join(dir, 'connection-faults.json'));
   return {
     preset: p,
     answers: generated?.answers ?? presetJson?.answers ?? presetJson,
@@ -162,6 +163,7 @@ function presetReport(p) {
     browser,
     evals,
     faults: faultsReport(dir),
+    faults_connection: faultsConnection,
   };
 }
 
@@ -235,6 +237,25 @@ if (evalRows.length) {
 }
 const faultLines = faultsLines(reports);
 if (faultLines.length) lines.push('', '## Faults (test/faults)', ...faultLines);
+const withFaults = reports.filter((r) => r.faults_connection);
+if (withFaults.length) {
+  lines.push('', '## Faults (connection level)', '');
+  lines.push(
+    '| preset | checks | header bomb RSS before / peak / after | slowloris closed (last after) | idle closed (last after) | endless body | SIGTERM with it in flight |',
+  );
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of withFaults) {
+    const f = r.faults_connection;
+    const g = f.figures ?? {};
+    const n = f.checks?.length ?? 0;
+    const bad = (f.checks ?? []).filter((c) => !c.ok).length;
+    const rss = g.header_bomb ? `${g.header_bomb.rss_mb.before} / ${g.header_bomb.rss_mb.peak} / ${g.header_bomb.rss_mb.after} MB` : '–';
+    const closed = (x) => (x ? `${x.connections - x.still_open}/${x.connections} (${s(x.last_closed_s)})` : '–');
+    const body = g.endless_body ? `${g.endless_body.status} after ${s(g.endless_body.after_s)}` : '–';
+    const term = g.sigterm_with_endless_body ? `exit ${g.sigterm_with_endless_body.exit_code} after ${s(g.sigterm_with_endless_body.exit_after_s)}` : '–';
+    lines.push(`| ${r.preset} | ${n - bad}/${n} passed in ${s(f.seconds)} | ${rss} | ${closed(g.slowloris)} | ${closed(g.idle)} | ${body} | ${term} |`);
+  }
+}
 for (const r of reports) {
   if (!r.image?.layers?.length) continue;
   lines.push('', `### Layers of ${r.image.ref}`, '', '| size | created by |', '| ---: | --- |');

@@ -36,4 +36,16 @@ describe.runIf(config.rateLimitPerMinute > 0)(`rate limit (${config.rateLimitPer
       expect((await get('/ready')).status).toBe(200);
     }
   });
+
+  it('is not bypassed by a spoofed X-Forwarded-For (only configured proxies are believed)', async () => {
+    // Each request claims another client address; believed, each would get a fresh allowance.
+    const statuses: number[] = [];
+    for (let i = 0; i < config.rateLimitPerMinute + 5; i++) {
+      const res = await postJson('/v1/chat', { message: 'hello' }, { ...authHeaders(), 'x-forwarded-for': `203.0.113.${i + 1}` });
+      statuses.push(res.status);
+      if (res.status === 429) break;
+      expect(res.status, res.text).toBe(200);
+    }
+    expect(statuses.at(-1), `statuses: ${statuses.join(',')}`).toBe(429);
+  });
 });

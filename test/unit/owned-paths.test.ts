@@ -23,7 +23,9 @@ describe('default ownedPaths', () => {
     const platform = [...tree.keys()].filter((p) => !matchingGlob(p, DEFAULT_OWNED_PATHS) && p !== '.agent-service.json');
     expect(platform).toEqual(expect.arrayContaining(['Dockerfile', '.dockerignore', 'compose.yaml', 'Makefile', '.github/workflows/ci.yml']));
     for (const p of platform)
-      expect(p, p).toMatch(/^(Dockerfile|\.dockerignore|compose\.yaml|Makefile|\.github\/|\.gitlab-ci\.yml|deploy\/|scripts\/deploy\.sh$|renovate\.json$|docs\/CONTRACT\.md$)/);
+      expect(p, p).toMatch(
+        /^(Dockerfile|\.dockerignore|compose\.yaml|Makefile|\.github\/|\.gitlab-ci\.yml|deploy\/|scripts\/deploy\.sh$|renovate\.json$|docs\/CONTRACT\.md$)/,
+      );
   });
   it('are each named in the README section on .agent-service.json, check and update', () => {
     const readme = text('README.md');

@@ -12,6 +12,7 @@ import uvicorn
 
 from my_agent import healthcheck, lifecycle, observability, runner
 from my_agent.config import Settings
+from my_agent.http_bounds import BoundedHttpToolsProtocol
 from my_agent.runner import DrainingServer
 from my_agent.workers import available_cpus, worker_count
 
@@ -102,7 +103,8 @@ def test_main_runs_one_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert calls[0].workers == 1
     config = runner.uvicorn_config(calls[0])
     assert config.factory
-    assert config.http == "httptools"
+    assert config.http is BoundedHttpToolsProtocol  # httptools, with the connection bounds
+    assert not config.proxy_headers  # FORWARDED_ALLOW_IPS is empty by default
 
 
 def test_serve_builds_a_draining_server(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ import uvicorn
 
 from support_bot import healthcheck, lifecycle, observability, runner
 from support_bot.config import Settings
+from support_bot.http_bounds import BoundedHttpToolsProtocol
 from support_bot.runner import DrainingServer
 from support_bot.workers import available_cpus, worker_count
 
@@ -114,7 +115,8 @@ def test_main_runs_one_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert calls[0].workers == 1
     config = runner.uvicorn_config(calls[0])
     assert config.factory
-    assert config.http == "httptools"
+    assert config.http is BoundedHttpToolsProtocol  # httptools, with the connection bounds
+    assert not config.proxy_headers  # FORWARDED_ALLOW_IPS is empty by default
 
 
 def test_serve_builds_a_draining_server(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -74,6 +74,14 @@ def test_production_rules() -> None:
         ("LOG_FORMAT", "xml", "invalid configuration: LOG_FORMAT: "),
         ("CORS_ORIGINS", "*", "invalid configuration: CORS_ORIGINS: '*' is not allowed"),
         ("LLM_BASE_URL", "ftp://x", "invalid configuration: LLM_BASE_URL: must start with"),
+        ("FORWARDED_ALLOW_IPS", "*", "invalid configuration: FORWARDED_ALLOW_IPS: '*' is not"),
+        (
+            "FORWARDED_ALLOW_IPS",
+            "10.0.0.0/8,proxy",
+            "invalid configuration: FORWARDED_ALLOW_IPS: 'proxy' is not an IP",
+        ),
+        ("MAX_HEADER_BYTES", "100", "invalid configuration: MAX_HEADER_BYTES: "),
+        ("HEADER_READ_TIMEOUT", "0", "invalid configuration: HEADER_READ_TIMEOUT: "),
         (
             "ENVIRONMENT",
             "production",

@@ -12,6 +12,7 @@ import uvicorn
 
 from triage_agent import healthcheck, lifecycle, observability, runner
 from triage_agent.config import Settings
+from triage_agent.http_bounds import BoundedHttpToolsProtocol
 from triage_agent.runner import DrainingServer
 from triage_agent.workers import available_cpus, worker_count
 
@@ -114,7 +115,8 @@ def test_main_runs_one_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert calls[0].workers == 1
     config = runner.uvicorn_config(calls[0])
     assert config.factory
-    assert config.http == "httptools"
+    assert config.http is BoundedHttpToolsProtocol  # httptools, with the connection bounds
+    assert not config.proxy_headers  # FORWARDED_ALLOW_IPS is empty by default
 
 
 def test_serve_builds_a_draining_server(monkeypatch: pytest.MonkeyPatch) -> None:

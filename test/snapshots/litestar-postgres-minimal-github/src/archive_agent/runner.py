@@ -1,7 +1,7 @@
 """The server runner behind ``python -m archive_agent``.
 
 uvicorn with uvloop and httptools, ``worker_count()`` worker processes
-(``workers.py``).
+(``workers.py``); the connection bounds are ``http_bounds.py``'s.
 
 SIGTERM (and the first SIGINT), in each worker: ``/ready`` turns 503 at once,
 the listening socket stays open, new agent requests get 503 ``shutting_down``,
@@ -28,6 +28,7 @@ import uvicorn
 
 from . import lifecycle, observability
 from .config import Settings, load_settings
+from .http_bounds import BoundedConfig, HttpBounds
 from .logs import configure_logging
 from .workers import worker_count
 
@@ -91,21 +92,27 @@ class DrainingServer(uvicorn.Server):
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
-    return uvicorn.Config(
+    return BoundedConfig(
         "archive_agent.api:create_app",
+        bounds=HttpBounds(
+            max_header_bytes=settings.max_header_bytes,
+            header_read_timeout=settings.header_read_timeout,
+            max_connections=settings.max_connections,
+        ),
         factory=True,
         host=settings.host,
         port=settings.port,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
         lifespan="on",
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from FORWARDED_ALLOW_IPS (uvicorn alone trusts 127.0.0.1).
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
         server_header=False,
         date_header=True,
         timeout_graceful_shutdown=5,
-        timeout_keep_alive=5,
+        timeout_keep_alive=settings.keepalive_timeout,
     )
 
 

@@ -6,6 +6,7 @@ naming the variable and the reason on stderr and exits with status 2.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from typing import Annotated, Literal
 
@@ -54,6 +55,15 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=30, gt=0)
     shutdown_timeout: float = Field(default=25, ge=0)
 
+    # HTTP connection bounds (http_bounds.py) and the proxies whose forwarding
+    # headers are believed (none by default).
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    header_read_timeout: float = Field(default=10, gt=0, le=300)
+    keepalive_timeout: int = Field(default=5, ge=1, le=300)
+    body_read_timeout: float = Field(default=15, gt=0, le=600)
+    max_connections: int = Field(default=1000, ge=1, le=100_000)
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
+
     llm_base_url: str = ""
     llm_api_key: str = Field(default="", repr=False)
     llm_model: str = ""
@@ -80,7 +90,9 @@ class Settings(BaseSettings):
     memory_store_max_bytes: int = Field(default=67_108_864, ge=1024)
     api_key_min_length: int = Field(default=16, ge=1, le=256)
 
-    @field_validator("api_keys", "cors_origins", "fake_llm_misbehave", mode="before")
+    @field_validator(
+        "api_keys", "cors_origins", "fake_llm_misbehave", "forwarded_allow_ips", mode="before"
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -103,6 +115,18 @@ class Settings(BaseSettings):
     def _no_wildcard(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if "*" in value:
             raise ValueError("'*' is not allowed; list the allowed origins")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if item == "*":
+                raise ValueError("'*' is not allowed; list the proxies' addresses or networks")
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
     @model_validator(mode="after")

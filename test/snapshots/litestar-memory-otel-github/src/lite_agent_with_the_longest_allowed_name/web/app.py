@@ -37,7 +37,11 @@ def wrap_app(app: ASGIApp, settings: Settings) -> ASGIApp:
     (when keys are configured) -> body limit -> the playground's files (when
     PLAYGROUND_ENABLED) -> app.
     """
-    wrapped: ASGIApp = BodyLimitMiddleware(with_playground(app, settings), settings.max_body_bytes)
+    wrapped: ASGIApp = BodyLimitMiddleware(
+        with_playground(app, settings),
+        settings.max_body_bytes,
+        body_read_timeout=settings.body_read_timeout,
+    )
     if settings.auth_enabled:
         wrapped = ApiKeyMiddleware(wrapped, settings.api_keys)
     wrapped = AccessLogMiddleware(wrapped)

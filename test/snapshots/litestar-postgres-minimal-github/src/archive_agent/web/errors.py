@@ -57,6 +57,12 @@ class MethodNotAllowed(AgentError):
     default_message = "method not allowed"
 
 
+class RequestTimeout(AgentError):
+    status = 408
+    code = "request_timeout"
+    default_message = "request body not received in time"
+
+
 class PayloadTooLarge(AgentError):
     status = 413
     code = "payload_too_large"
@@ -130,6 +136,7 @@ STATUS_CODES: dict[int, str] = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
