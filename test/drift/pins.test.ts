@@ -77,7 +77,11 @@ function files(dir: string, rel = ''): Map<string, string> {
 
 function generateWith(b: Build, name: string, flags: readonly string[], parent = tmp): string {
   mkdirSync(parent, { recursive: true });
-  const r = cli(b, [name, '--yes', '--no-git', '--no-install', ...flags], parent);
+  // ownedPaths: [] (from a preset), so check and update cover every file a pin lands in,
+  // the scaffold a new project owns by default (README, pre-commit config) too
+  const preset = join(parent, `${name}.preset.json`);
+  writeFileSync(preset, '{"ownedPaths": []}\n');
+  const r = cli(b, [name, '--yes', '--no-git', '--no-install', '--preset', preset, ...flags], parent);
   if (r.code !== 0) throw new Error(`generate failed: ${r.stderr}`);
   return join(parent, name);
 }

@@ -609,22 +609,22 @@ def test_route_template_in_scope_state(client: TestClient) -> None:
 
 
 def test_docs_openapi_and_metrics_are_labelled_with_their_routes(client: TestClient) -> None:
-    from triage_agent.middleware import access_log
+    from triage_agent import observability_contract
 
     seen: list[str] = []
-    original = access_log.route_template
+    original = observability_contract.route_template
 
     def spy(scope: Any) -> str:
         seen.append(original(scope))
         return seen[-1]
 
-    access_log.route_template = spy
+    observability_contract.route_template = spy
     try:
         client.get("/docs")
         client.get("/openapi.json")
         metrics = client.get("/metrics")
     finally:
-        access_log.route_template = original
+        observability_contract.route_template = original
     # /metrics is a route only where the stack serves it; else a 404, unmatched
     metrics_route = "/metrics" if metrics.status_code == 200 else "unmatched"
     assert seen == ["/docs", "/openapi.json", metrics_route]

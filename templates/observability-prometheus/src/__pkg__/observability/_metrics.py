@@ -29,26 +29,18 @@ def _metric(spec: MetricSpec) -> Any:
     )
 
 
-REQUESTS = _metric(contract.REQUESTS)
-REQUEST_DURATION = _metric(contract.REQUEST_DURATION)
-ACTIVE_REQUESTS = _metric(contract.ACTIVE_REQUESTS)
-LLM_CALLS = _metric(contract.LLM_CALLS)
-LLM_CALL_DURATION = _metric(contract.LLM_CALL_DURATION)
-TOKENS = _metric(contract.TOKENS)
-TOOL_CALLS = _metric(contract.TOOL_CALLS)
-BUDGET_RATIO = _metric(contract.BUDGET_RATIO)
+_BY_NAME = {spec.name: _metric(spec) for spec in contract.METRICS}
+REQUESTS = _BY_NAME[contract.REQUESTS.name]
+REQUEST_DURATION = _BY_NAME[contract.REQUEST_DURATION.name]
+ACTIVE_REQUESTS = _BY_NAME[contract.ACTIVE_REQUESTS.name]
+LLM_CALLS = _BY_NAME[contract.LLM_CALLS.name]
+LLM_CALL_DURATION = _BY_NAME[contract.LLM_CALL_DURATION.name]
+TOKENS = _BY_NAME[contract.TOKENS.name]
+TOOL_CALLS = _BY_NAME[contract.TOOL_CALLS.name]
+BUDGET_RATIO = _BY_NAME[contract.BUDGET_RATIO.name]
 
 # What /metrics serves in single-process mode: exactly the contract's metrics
 # (the default registry also holds process_* and python_* collectors).
 SCRAPE_REGISTRY = CollectorRegistry(auto_describe=True)
-for _metric_object in (
-    REQUESTS,
-    REQUEST_DURATION,
-    ACTIVE_REQUESTS,
-    LLM_CALLS,
-    LLM_CALL_DURATION,
-    TOKENS,
-    TOOL_CALLS,
-    BUDGET_RATIO,
-):
+for _metric_object in _BY_NAME.values():
     SCRAPE_REGISTRY.register(_metric_object)
