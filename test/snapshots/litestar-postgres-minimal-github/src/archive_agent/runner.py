@@ -68,12 +68,13 @@ class DrainingServer(uvicorn.Server):
         self._loop.call_soon_threadsafe(self._start_drain)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        forced = self.force_exit
         await super().shutdown(sockets)
-        if forced:
+        if self.force_exit:
             # uvicorn skips the application's shutdown on a forced exit, and the
             # lifespan task then dies cancelled (a CancelledError traceback). Stop
             # waiting for requests, but still close the store and flush telemetry.
+            # Read after uvicorn's shutdown: a second SIGINT can arrive during it.
+            # Where uvicorn already ran the lifespan shutdown, this returns at once.
             await self.lifespan.shutdown()
 
     def _start_drain(self) -> None:
