@@ -57,7 +57,7 @@ function stagingTemplates(answers, work) {
   mkdirSync(dir);
   // Every existing layer (templates may include files across layers), placeholders for the rest.
   for (const entry of readdirSync(templatesDir, { withFileTypes: true })) {
-    if (entry.isDirectory() && entry.name !== 'locks') symlinkSync(join(templatesDir, entry.name), join(dir, entry.name));
+    if (entry.name !== 'locks') symlinkSync(join(templatesDir, entry.name), join(dir, entry.name)); // layers, and templates/_pins.json
   }
   for (const layer of layersFor(answers)) {
     if (!existsSync(join(dir, layer))) mkdirSync(join(dir, layer));
