@@ -92,6 +92,7 @@ export const TEST_MODULES: readonly string[] = [
   'test_evals',
   'test_fake_model',
   'test_http_bounds',
+  'test_key_budget',
   'test_llm_client',
   'test_logs',
   'test_middleware',

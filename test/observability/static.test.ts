@@ -50,7 +50,7 @@ function promtool(...args: string[]): string {
 
 interface Dashboard {
   uid: string;
-  panels: { id: number; title: string; targets: { expr: string; refId: string }[]; datasource: { uid: string } }[];
+  panels: { id: number; type: string; title: string; gridPos: { y: number }; targets: { expr: string; refId: string }[]; datasource: { uid: string } }[];
   templating: { list: { query: { query: string } | string }[] };
 }
 
@@ -106,16 +106,38 @@ describe('observability=prometheus', () => {
             })),
             { series: `agent_token_budget_used_ratio{job="${job}",instance="a"}`, values: '0.85x40' },
             { series: `up{job="${job}",instance="a"}`, values: '0x40' },
+            // 0.06 USD every 30 s on two workers: 0.004 USD/s, 345.6 USD a day (over the default 100)
+            { series: `agent_cost_usd_total{job="${job}",instance="a",model="m1"}`, values: '0+0.06x200' },
+            { series: `agent_cost_usd_total{job="${job}",instance="b",model="m2"}`, values: '0+0.06x200' },
+            // one key spent, one at 99 %: only the first fires
+            { series: `agent_key_token_budget_used_ratio{job="${job}",instance="a",key_id="0123456789abcdef"}`, values: '1x40' },
+            { series: `agent_key_token_budget_used_ratio{job="${job}",instance="a",key_id="fedcba9876543210"}`, values: '0.99x40' },
           ],
           alert_rule_test: [
             ['AgentServiceHighErrorRatio', { severity: 'critical', service: job }],
             ['AgentServiceHighLatencyP95', { severity: 'warning', service: job, route: '/v1/chat' }],
             ['AgentServiceTokenBudgetHigh', { severity: 'warning', service: job }],
             ['AgentServiceTargetDown', { severity: 'critical', service: job, instance: 'a' }],
-          ].map(([alertname, labels]) => ({
-            eval_time: '15m',
+            // the hour's rate needs an hour of series: 80 minutes in
+            ['AgentServiceSpendRateHigh', { severity: 'warning', service: job }, '80m'],
+            ['AgentServiceKeyBudgetSpent', { severity: 'warning', service: job, key_id: '0123456789abcdef' }],
+          ].map(([alertname, labels, evalTime]) => ({
+            eval_time: evalTime ?? '15m',
             alertname,
             exp_alerts: [{ exp_labels: { ...(labels as object), job } }],
+          })),
+        },
+        {
+          // below the figures: a spend of 0.01 USD every 30 s (28.8 USD a day), keys under 100 %
+          interval: '30s',
+          input_series: [
+            { series: `agent_cost_usd_total{job="${job}",instance="a",model="m1"}`, values: '0+0.01x200' },
+            { series: `agent_key_token_budget_used_ratio{job="${job}",instance="a",key_id="0123456789abcdef"}`, values: '0.99x200' },
+          ],
+          alert_rule_test: ['AgentServiceSpendRateHigh', 'AgentServiceKeyBudgetSpent'].map((alertname) => ({
+            eval_time: '80m',
+            alertname,
+            exp_alerts: [],
           })),
         },
       ],
@@ -139,6 +161,8 @@ describe('observability=prometheus', () => {
     expect(alerts.map((a) => /- alert: (\S+)/.exec(a)![1]).sort()).toEqual([
       'AgentServiceHighErrorRatio',
       'AgentServiceHighLatencyP95',
+      'AgentServiceKeyBudgetSpent',
+      'AgentServiceSpendRateHigh',
       'AgentServiceTargetDown',
       'AgentServiceTokenBudgetHigh',
     ]);
@@ -155,9 +179,11 @@ describe('observability=prometheus', () => {
     const ids = dash.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(dash.panels.every((p) => p.datasource.uid === 'prometheus')).toBe(true);
+    // rows group panels (the Spend row); every other panel queries Prometheus
+    const queries = dash.panels.filter((p) => p.type !== 'row');
+    expect(queries.every((p) => p.datasource.uid === 'prometheus')).toBe(true);
     const used = new Set<string>();
-    for (const p of dash.panels) for (const t of p.targets) for (const n of metricNames(grafanaToPromql(t.expr))) used.add(familyOf(n));
+    for (const p of queries) for (const t of p.targets) for (const n of metricNames(grafanaToPromql(t.expr))) used.add(familyOf(n));
     expect([...used].sort()).toEqual([...CONTRACT_FAMILIES].sort());
     // the two renders are byte-identical
     expect(renderPreset('prometheus').get('deploy/grafana/dashboards/agent-service.json')!.content.equals(tree.get('deploy/grafana/dashboards/agent-service.json')!.content)).toBe(true);
@@ -165,12 +191,19 @@ describe('observability=prometheus', () => {
 
   it('the panels the issue asks for are there', () => {
     const dash = JSON.parse(text(tree, 'deploy/grafana/dashboards/agent-service.json')) as Dashboard;
-    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    const exprs = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).join('\n');
     for (const q of ['0.5', '0.95', '0.99']) expect(exprs).toContain(`histogram_quantile(${q}, sum by (route, le) (rate(agent_request_duration_seconds_bucket`);
     expect(exprs).toMatch(/sum by \(model, type\) \(rate\(agent_tokens_total/);
     expect(exprs).toMatch(/sum by \(tool, status\) \(rate\(agent_tool_calls_total/);
     expect(exprs).toMatch(/sum by \(model, status\) \(rate\(agent_llm_calls_total/);
     expect(exprs).toMatch(/status=~"5\.\."/);
+    // the Spend row: cost per hour and per day by model, budget use by key id, cache hit rate
+    const spend = dash.panels.filter((p) => p.gridPos.y > dash.panels.find((r) => r.type === 'row' && r.title === 'Spend')!.gridPos.y);
+    const spendExprs = spend.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    expect(spendExprs).toContain('sum by (model) (rate(agent_cost_usd_total{job=~"$job"}[$__rate_interval])) * 3600');
+    expect(spendExprs).toContain('sum by (model) (increase(agent_cost_usd_total{job=~"$job"}[1d]))');
+    expect(spendExprs).toContain('max by (key_id) (agent_key_token_budget_used_ratio{job=~"$job"})');
+    expect(spendExprs).toMatch(/type="cached_input"[\s\S]*type=~"input\|cached_input"/);
   });
 
   it('compose runs Prometheus and Grafana under the observability profile', () => {

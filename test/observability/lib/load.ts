@@ -50,7 +50,19 @@ export const CONTRACT_FAMILIES = [
   'agent_tokens_total',
   'agent_tool_calls_total',
   'agent_token_budget_used_ratio',
+  'agent_cost_usd_total',
+  'agent_key_token_budget_used_ratio',
 ] as const;
+
+/**
+ * Families only exported once an API key spends on KEY_TOKEN_BUDGET_DAILY: the live
+ * checks run the service without API keys (they send none), so these have no series
+ * there; the layers' own tests and the conformance budget pass cover them.
+ */
+export const NEEDS_API_KEYS: ReadonlySet<string> = new Set(['agent_key_token_budget_used_ratio']);
+
+/** A price for the fake model, so that agent_cost_usd_total has series in the live checks. */
+export const FAKE_MODEL_PRICES = '{"fake": {"input": 1, "output": 4, "cached_input": 0.5}}';
 
 export const CONTRACT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
@@ -64,4 +76,6 @@ export const CONTRACT_LABELS: Record<string, string[]> = {
   agent_tokens_total: ['model', 'type'],
   agent_tool_calls_total: ['status', 'tool'],
   agent_token_budget_used_ratio: [],
+  agent_cost_usd_total: ['model'],
+  agent_key_token_budget_used_ratio: ['key_id'],
 };

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FAKE_MODEL_PRICES } from './load.js';
 
 export const projectDir = process.env.OBS_PROJECT_DIR ?? '';
 export const externalBaseUrl = (process.env.OBS_BASE_URL ?? '').replace(/\/+$/, '');
@@ -87,6 +88,7 @@ export class ServiceProcess {
       LOG_LEVEL: 'info',
       ENVIRONMENT: 'development',
       TOKEN_BUDGET_DAILY: '1000000',
+      LLM_PRICES: FAKE_MODEL_PRICES,
       ...env,
     };
     this.baseUrl = `http://127.0.0.1:${port}`;

@@ -66,8 +66,16 @@ async def test_metrics_have_the_contract_names_and_labels() -> None:
     assert sample("agent_tokens_total", model="m1", type="input") >= 5
     assert sample("agent_tokens_total", model="m1", type="output") >= 6
 
+    observability.record_tokens("m1", 3, 0, cached_input_tokens=4)
+    assert sample("agent_tokens_total", model="m1", type="cached_input") >= 4
+
     observability.set_budget_ratio(0.25)
     assert sample("agent_token_budget_used_ratio") == 0.25
+    observability.record_cost("m1", 0.0015)
+    observability.record_cost("m1", 0.0005)
+    assert sample("agent_cost_usd_total", model="m1") == pytest.approx(0.002)
+    observability.set_key_budget_ratio("0123456789abcdef", 0.5)
+    assert sample("agent_key_token_budget_used_ratio", key_id="0123456789abcdef") == 0.5
     assert observability.current_trace_ids() is None
     observability.shutdown()
 
@@ -149,6 +157,8 @@ async def test_single_process_scrape_has_only_the_contract_metrics() -> None:
         "agent_tokens_total",
         "agent_tool_calls_total",
         "agent_token_budget_used_ratio",
+        "agent_cost_usd_total",
+        "agent_key_token_budget_used_ratio",
     }
     assert "_created" not in text
 

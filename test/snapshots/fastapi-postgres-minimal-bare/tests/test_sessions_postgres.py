@@ -19,7 +19,11 @@ from durable_conversation_ledger_agent_europe.sessions.postgres import (
     PostgresSessionStore,
 )
 
-from store_contract import check_bad_answers_keep_the_session_usable, check_store_contract
+from store_contract import (
+    check_bad_answers_keep_the_session_usable,
+    check_key_budget_shared_across_processes,
+    check_store_contract,
+)
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 live = pytest.mark.skipif(
@@ -44,6 +48,17 @@ async def test_postgres_store_contract(store: PostgresSessionStore) -> None:
 async def test_postgres_session_survives_bad_answers(store: PostgresSessionStore) -> None:
     store.max_messages = 50
     await check_bad_answers_keep_the_session_usable(store)
+
+
+@live
+async def test_postgres_key_budget_is_shared_across_processes(
+    store: PostgresSessionStore,
+) -> None:
+    await check_key_budget_shared_across_processes(
+        store,
+        imports="from durable_conversation_ledger_agent_europe.sessions.postgres import PostgresSessionStore",
+        store_expression=f"PostgresSessionStore({DATABASE_URL!r}, max_messages=4)",
+    )
 
 
 @live

@@ -215,7 +215,12 @@ async def test_tool_round_trip_against_the_mock() -> None:
 
     response = await openai_agent(handler).run(ChatRequest(message="what is 6*7"), trace_id="t")
     assert response.answer == "It is 42."
-    assert response.usage.model_dump() == {"input_tokens": 50, "output_tokens": 9}
+    assert response.usage.model_dump() == {
+        "input_tokens": 50,
+        "output_tokens": 9,
+        "cached_input_tokens": 0,
+        "cost_usd": None,
+    }
     second = requests[1]["messages"]
     assert second[-2]["tool_calls"][0]["id"] == "call_1"
     assert second[-1] == {"role": "tool", "tool_call_id": "call_1", "content": "42"}

@@ -125,10 +125,12 @@ async def fake_app(scope: Any, receive: Any, send: Any) -> None:
         with observability.llm_call("fake-model") as call:
             call.set_usage(12, 7)
             call.set_status("ok")
-        observability.record_tokens("fake-model", 12, 7)
+        observability.record_tokens("fake-model", 12, 7, cached_input_tokens=4)
+        observability.record_cost("fake-model", 0.25)
         with observability.tool_call("clock") as tool:
             tool.set_status("ok")
         observability.set_budget_ratio(0.25)
+        observability.set_key_budget_ratio("0123456789abcdef", 0.5)
         ids = observability.current_trace_ids()
         body = {"ids": list(ids) if ids else None}
         status = 200
@@ -258,8 +260,15 @@ def test_contract_metrics_names_units_labels_and_buckets(telemetry: Telemetry) -
         for p in telemetry.points("agent_tokens_total")
     } == {
         ("fake-model", "input"): 12,
+        ("fake-model", "cached_input"): 4,
         ("fake-model", "output"): 7,
     }
+    assert {p.attributes["model"]: p.value for p in telemetry.points("agent_cost_usd_total")} == {
+        "fake-model": 0.25
+    }
+    assert [
+        (dict(p.attributes), p.value) for p in telemetry.points("agent_key_token_budget_used_ratio")
+    ] == [({"key_id": "0123456789abcdef"}, 0.5)]
     assert {
         (p.attributes["tool"], p.attributes["status"]): p.value
         for p in telemetry.points("agent_tool_calls_total")
@@ -466,6 +475,8 @@ def test_setup_exports_spans_and_metrics_over_otlp_http(monkeypatch: pytest.Monk
         "agent_tokens_total",
         "agent_tool_calls_total",
         "agent_token_budget_used_ratio",
+        "agent_cost_usd_total",
+        "agent_key_token_budget_used_ratio",
     }
 
 

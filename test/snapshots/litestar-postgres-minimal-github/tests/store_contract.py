@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 import uuid
 
 import httpx
+import pytest
 
 from archive_agent.agent.budget import TokenBudget
+from archive_agent.agent.key_budget import KeyBudgets, key_id
 from archive_agent.agent.llm import OpenAIChatModel
 from archive_agent.agent.loop import Agent, AgentLimits
 from archive_agent.agent.schemas import ChatRequest
 from archive_agent.agent.tools import default_registry
 from archive_agent.sessions.base import SessionStore
+from archive_agent.web.errors import BudgetExceeded
 
 # Raw bodies: a lone surrogate and a NUL can only come as JSON escapes.
 BAD_ANSWERS = (
@@ -91,3 +96,47 @@ async def check_bad_answers_keep_the_session_usable(store: SessionStore) -> None
         "all good",
     ]
     assert "\ufffd".encode() in sent[-1]  # the history went back to the model, readable
+
+
+# One process spending on a key's budget: argv = the key, the turns, the tokens
+# per turn. ``{store}`` is an expression building the store under test.
+SPENDER = """
+import asyncio, sys
+{imports}
+from archive_agent.agent.key_budget import KeyBudgets
+
+async def main() -> None:
+    store = {store}
+    await store.connect()
+    key, turns, tokens = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    budgets = KeyBudgets(store, api_keys=(key,), key_limit=10**9)
+    await budgets.admit(key, spends_tokens=True)
+    await asyncio.gather(*(budgets.consume(tokens, None) for _ in range(turns)))
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+async def check_key_budget_shared_across_processes(
+    store: SessionStore, *, imports: str, store_expression: str
+) -> None:
+    """Two processes spend on one key's budget at once; this one sees the sum,
+    and the 429 comes at exactly the limit."""
+    key = f"sk-shared-{uuid.uuid4().hex}"
+    turns, tokens = 40, 3
+    code = SPENDER.format(imports=imports, store=store_expression)
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, key, str(turns), str(tokens)
+        )
+        for _ in range(2)
+    ]
+    assert [await process.wait() for process in processes] == [0, 0]
+    spent = 2 * turns * tokens
+    at_limit = KeyBudgets(store, api_keys=(key,), key_limit=spent)
+    usage = await at_limit.key_usage(key_id(key), at_limit.now())
+    assert usage.used_tokens == spent
+    with pytest.raises(BudgetExceeded):
+        await at_limit.admit(key, spends_tokens=True)
+    await KeyBudgets(store, api_keys=(key,), key_limit=spent + 1).admit(key, spends_tokens=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 
 from triage_agent import lifecycle
 from triage_agent.agent.fake import FakeChatModel
+from triage_agent.agent.key_budget import key_id
 from triage_agent.agent.llm import OpenAIChatModel
 from triage_agent.agent.tools import Tool, default_registry
 from triage_agent.api import create_app
@@ -329,6 +332,92 @@ def test_429_budget_exceeded(client_factory: ClientFactory) -> None:
     assert_error(response, 429, "budget_exceeded")
     assert int(response.headers["retry-after"]) >= 1
     assert_error(client.post("/v1/chat/stream", json={"message": "hi"}), 429, "budget_exceeded")
+
+
+def test_429_key_budget_exceeded_at_exactly_the_limit(client_factory: ClientFactory) -> None:
+    one, two = "sk-budget-key-one", "sk-budget-key-two"
+    # One turn's tokens, measured first: the limit is then exactly one turn.
+    probe = client_factory(make_settings(api_keys=one))
+    usage = chat(probe, headers={"X-API-Key": one}).json()["usage"]
+    limit = usage["input_tokens"] + usage["output_tokens"]
+    client = client_factory(make_settings(api_keys=f"{one},{two}", key_token_budget_daily=limit))
+    assert chat(client, headers={"X-API-Key": one}).status_code == 200
+    response = chat(client, headers={"X-API-Key": one})
+    assert_error(response, 429, "budget_exceeded")
+    assert 1 <= int(response.headers["retry-after"]) <= 86_400
+    stream = client.post("/v1/chat/stream", json={"message": "hi"}, headers={"X-API-Key": one})
+    assert_error(stream, 429, "budget_exceeded")
+    # refused before the body is read, like the rate limit
+    assert_error(
+        client.post("/v1/chat", json={}, headers={"X-API-Key": one}), 429, "budget_exceeded"
+    )
+    assert chat(client, headers={"X-API-Key": two}).status_code == 200  # per key
+    # what spends nothing still answers
+    usage_response = client.get("/v1/usage", headers={"X-API-Key": one})
+    assert usage_response.status_code == 200
+    assert usage_response.json()["key"] == {
+        "used_tokens": limit,
+        "limit_tokens": limit,
+        "remaining_tokens": 0,
+    }
+
+
+def test_usage_reports_the_calling_keys_tokens_today(client_factory: ClientFactory) -> None:
+    key = "sk-usage-key-0001"
+    client = client_factory(
+        make_settings(api_keys=key, key_token_budget_daily=100_000, token_budget_daily=500_000)
+    )
+    assert_error(client.get("/v1/usage"), 401, "unauthorized")
+    before = client.get("/v1/usage", headers={"Authorization": f"Bearer {key}"})
+    assert before.status_code == 200
+    assert_contract_headers(before)
+    body = before.json()
+    assert set(body) == {"date", "resets_in_seconds", "key_id", "key", "service"}
+    assert body["key_id"] == key_id(key)
+    assert key not in before.text
+    assert body["key"] == {"used_tokens": 0, "limit_tokens": 100_000, "remaining_tokens": 100_000}
+    assert 1 <= body["resets_in_seconds"] <= 86_400
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", body["date"])
+    usage = chat(client, headers={"X-API-Key": key}).json()["usage"]
+    spent = usage["input_tokens"] + usage["output_tokens"]
+    after = client.get("/v1/usage", headers={"X-API-Key": key}).json()
+    assert after["key"] == {
+        "used_tokens": spent,
+        "limit_tokens": 100_000,
+        "remaining_tokens": 100_000 - spent,
+    }
+    assert after["service"] == {
+        "used_tokens": spent,
+        "limit_tokens": 500_000,
+        "remaining_tokens": 500_000 - spent,
+    }
+    # without a key budget or API keys, there is nothing counted per key
+    open_client = client_factory()
+    assert open_client.get("/v1/usage").json()["key_id"] is None
+    assert open_client.get("/v1/usage").json()["key"] is None
+    assert open_client.get("/v1/usage").json()["service"] is None
+    assert "/v1/usage" in open_client.get("/openapi.json").json()["paths"]
+
+
+def test_turn_log_and_usage_carry_the_key_id_and_the_cost(
+    client_factory: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "sk-cost-key-00001"
+    client = client_factory(
+        make_settings(api_keys=key, llm_prices='{"fake": {"input": 3, "output": 15}}')
+    )
+    with caplog.at_level(logging.INFO):
+        body = chat(client, headers={"X-API-Key": key}).json()
+    usage = body["usage"]
+    expected = (usage["input_tokens"] * 3 + usage["output_tokens"] * 15) / 1e6
+    assert usage["cost_usd"] == pytest.approx(expected)
+    assert usage["cached_input_tokens"] == 0
+    (turn,) = [r for r in caplog.records if r.getMessage() == "turn finished"]
+    assert getattr(turn, "key_id", None) == key_id(key)
+    assert getattr(turn, "cost_usd", None) == pytest.approx(expected)
+    assert key not in caplog.text
+    unpriced = client_factory().post("/v1/chat", json={"message": "hi"}).json()["usage"]
+    assert unpriced["cost_usd"] is None
 
 
 def mock_model(

@@ -88,6 +88,32 @@ def test_production_rules() -> None:
             "invalid configuration: API_KEYS: required when ENVIRONMENT=production",
         ),
         ("WORKERS", "2", "invalid configuration: WORKERS: at most 1 with SESSION_STORE=memory"),
+        ("LLM_PRICES", "gpt: 1/2", "invalid configuration: LLM_PRICES: must be a JSON object"),
+        (
+            "LLM_PRICES",
+            '{"gpt-4o": {"input": -1, "output": 2}}',
+            "invalid configuration: LLM_PRICES: gpt-4o.input: Input should be greater than",
+        ),
+        (
+            "LLM_PRICES",
+            '{"gpt-4o": {"input": 1, "output": 2, "cachd_input": 0.5}}',
+            "invalid configuration: LLM_PRICES: gpt-4o.cachd_input: Extra inputs",
+        ),
+        (
+            "KEY_TOKEN_BUDGET_DAILY",
+            "1000",
+            "invalid configuration: KEY_TOKEN_BUDGET_DAILY: counts per API key, so it needs API_KEYS",
+        ),
+        (
+            "USER_TOKEN_BUDGET_DAILY",
+            "1000",
+            "invalid configuration: USER_TOKEN_BUDGET_DAILY: needs BUDGET_TRUST_USER_ID=true",
+        ),
+        (
+            "BUDGET_WARNING_RATIO",
+            "1.5",
+            "invalid configuration: BUDGET_WARNING_RATIO: Input should",
+        ),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(
@@ -113,3 +139,29 @@ def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("AGENT_MAX_STEPS=3\n")
     assert load_settings().agent_max_steps == 3
+
+
+def test_price_table_and_budget_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    defaults = load_settings()
+    assert defaults.llm_prices == {}
+    assert defaults.key_token_budget_daily == 0
+    assert defaults.budget_warning_ratio == 0.8
+    assert defaults.budget_metric_keys_max == 50
+    monkeypatch.setenv(
+        "LLM_PRICES",
+        '{"gpt-4o-mini": {"input": 0.15, "output": 0.6, "cached_input": 0.075},'
+        ' "other": {"input": 1, "output": 2}}',
+    )
+    monkeypatch.setenv("API_KEYS", "key-one")
+    monkeypatch.setenv("KEY_TOKEN_BUDGET_DAILY", "5000")
+    monkeypatch.setenv("USER_TOKEN_BUDGET_DAILY", "100")
+    monkeypatch.setenv("BUDGET_TRUST_USER_ID", "true")
+    monkeypatch.setenv("KEY_ID_SECRET", "s3cret-for-ids")
+    settings = load_settings()
+    price = settings.llm_prices["gpt-4o-mini"]
+    assert (price.input, price.output, price.cached_input) == (0.15, 0.6, 0.075)
+    assert settings.llm_prices["other"].cached_input is None
+    assert settings.key_token_budget_daily == 5000
+    assert settings.user_token_budget_daily == 100
+    assert "s3cret-for-ids" not in repr(settings)

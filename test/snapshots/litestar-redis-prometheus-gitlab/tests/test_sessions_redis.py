@@ -13,7 +13,11 @@ from triage_agent.config import Settings
 from triage_agent.sessions import create_store
 from triage_agent.sessions.redis import RedisSessionStore
 
-from store_contract import check_bad_answers_keep_the_session_usable, check_store_contract
+from store_contract import (
+    check_bad_answers_keep_the_session_usable,
+    check_key_budget_shared_across_processes,
+    check_store_contract,
+)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 live = pytest.mark.skipif(
@@ -41,6 +45,15 @@ async def test_redis_store_contract(store: RedisSessionStore) -> None:
 async def test_redis_session_survives_bad_answers(store: RedisSessionStore) -> None:
     store.max_messages = 50
     await check_bad_answers_keep_the_session_usable(store)
+
+
+@live
+async def test_redis_key_budget_is_shared_across_processes(store: RedisSessionStore) -> None:
+    await check_key_budget_shared_across_processes(
+        store,
+        imports="from triage_agent.sessions.redis import RedisSessionStore",
+        store_expression=f"RedisSessionStore({REDIS_URL!r}, max_messages=4, prefix={store.prefix!r})",
+    )
 
 
 @live

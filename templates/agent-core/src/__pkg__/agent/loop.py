@@ -13,11 +13,12 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import observability
+from ..config import ModelPrice
 from ..sessions.base import SessionStore
 from ..web.errors import (
     AgentError,
@@ -27,7 +28,9 @@ from ..web.errors import (
     ValidationFailed,
 )
 from .budget import TokenBudget
+from .key_budget import KeyBudgets, current_owner
 from .llm import ChatModel, Completion, Message, ToolCall, turn_deadline
+from .pricing import cost_usd
 from .schemas import ChatRequest, ChatResponse, ToolCallInfo, Usage
 from .text import clean_text
 from .tools import ToolRegistry
@@ -55,6 +58,22 @@ class _Turn:
     input_tokens: int = 0
     output_tokens: int = 0
     tool_calls: list[ToolCallInfo] = field(default_factory=list)
+    # Of input_tokens, those the provider read from its prompt cache.
+    cached_input_tokens: int = 0
+    # US dollars when every model call of the turn had a price (LLM_PRICES).
+    cost_usd: float | None = 0.0
+    priced: bool = True
+
+    def add_cost(self, cost: float | None) -> None:
+        if cost is None:
+            self.priced = False
+        elif self.cost_usd is not None:
+            self.cost_usd += cost
+
+    @property
+    def known_cost(self) -> float | None:
+        # Rounded to a micro-cent: float sums of per-token prices carry noise.
+        return round(self.cost_usd, 8) if self.priced and self.cost_usd is not None else None
 
 
 class Agent:
@@ -65,12 +84,17 @@ class Agent:
         store: SessionStore,
         budget: TokenBudget,
         limits: AgentLimits,
+        *,
+        key_budgets: KeyBudgets | None = None,
+        prices: Mapping[str, ModelPrice] | None = None,
     ) -> None:
         self.model = model
         self.tools = tools
         self.store = store
         self.budget = budget
         self.limits = limits
+        self.key_budgets = key_budgets or KeyBudgets(store)
+        self.prices: Mapping[str, ModelPrice] = prices or {}
 
     def validate(self, request: ChatRequest) -> None:
         if len(request.message) > self.limits.max_message_chars:
@@ -89,6 +113,7 @@ class Agent:
         started = time.perf_counter()
         self.validate(request)
         await self.budget.check()
+        await self.key_budgets.check_user(request.user_id)
         session_id = request.session_id or uuid.uuid4().hex
         turn = _Turn()
         deadline = turn_deadline.set(time.monotonic() + self.limits.request_timeout)
@@ -99,7 +124,11 @@ class Agent:
             raise UpstreamTimeout("the agent turn passed REQUEST_TIMEOUT") from exc
         finally:
             turn_deadline.reset(deadline)
-            await self.budget.consume(turn.input_tokens + turn.output_tokens)
+            spent = turn.input_tokens + turn.output_tokens
+            await self.budget.consume(spent)
+            await self.key_budgets.consume(spent, request.user_id)
+        owner = current_owner.get()
+        cost = turn.known_cost
         # user_message/answer are redacted in the logs unless LOG_PAYLOADS=true.
         logger.info(
             "turn finished",
@@ -107,6 +136,9 @@ class Agent:
                 "session_id": session_id,
                 "input_tokens": turn.input_tokens,
                 "output_tokens": turn.output_tokens,
+                "cached_input_tokens": turn.cached_input_tokens,
+                **({"cost_usd": cost} if cost is not None else {}),
+                **({"key_id": owner.key_id} if owner is not None else {}),
                 "tool_calls": len(turn.tool_calls),
                 "user_message": request.message,
                 "answer": answer,
@@ -116,7 +148,12 @@ class Agent:
             answer=answer,
             session_id=session_id,
             trace_id=trace_id,
-            usage=Usage(input_tokens=turn.input_tokens, output_tokens=turn.output_tokens),
+            usage=Usage(
+                input_tokens=turn.input_tokens,
+                output_tokens=turn.output_tokens,
+                cached_input_tokens=turn.cached_input_tokens,
+                cost_usd=cost,
+            ),
             tool_calls=turn.tool_calls,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
         )
@@ -137,6 +174,17 @@ class Agent:
             completion = await self._call_model(messages, tools, emit)
             turn.input_tokens += completion.input_tokens
             turn.output_tokens += completion.output_tokens
+            turn.cached_input_tokens += completion.cached_input_tokens
+            cost = cost_usd(
+                self.prices,
+                self.model.name,
+                input_tokens=completion.input_tokens,
+                cached_input_tokens=completion.cached_input_tokens,
+                output_tokens=completion.output_tokens,
+            )
+            turn.add_cost(cost)
+            if cost:
+                observability.record_cost(self.model.name, cost)
             if not completion.tool_calls:
                 answer = completion.content
                 break
@@ -185,8 +233,12 @@ class Agent:
                 raise
             recorder.set_status("ok")
             recorder.set_usage(completion.input_tokens, completion.output_tokens)
+        cached = completion.cached_input_tokens
         observability.record_tokens(
-            self.model.name, completion.input_tokens, completion.output_tokens
+            self.model.name,
+            completion.input_tokens - cached,
+            completion.output_tokens,
+            cached_input_tokens=cached,
         )
         # The model's output is untrusted: valid text from here on (agent/text.py).
         completion.content = clean_text(completion.content)

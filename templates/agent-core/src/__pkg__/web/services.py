@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .. import lifecycle, observability
 from ..agent.budget import TokenBudget
 from ..agent.fake import FakeChatModel
+from ..agent.key_budget import KeyBudgets
 from ..agent.llm import ChatModel, OpenAIChatModel
 from ..agent.loop import Agent, AgentLimits
 from ..agent.tools import ToolRegistry, default_registry
@@ -37,6 +38,7 @@ class Services:
     agent: Agent
     budget: TokenBudget
     rate_limiter: RateLimiter
+    key_budgets: KeyBudgets
 
 
 def create_model(settings: Settings) -> ChatModel:
@@ -73,12 +75,26 @@ async def start_services(
     await store.connect()
     logger.info("session store connected", extra={"store": store.name})
     model = model or create_model(settings)
-    budget = TokenBudget(store, settings.token_budget_daily)
+    budget = TokenBudget(
+        store, settings.token_budget_daily, warning_ratio=settings.budget_warning_ratio
+    )
+    key_budgets = KeyBudgets(
+        store,
+        api_keys=settings.api_keys if settings.auth_enabled else (),
+        key_limit=settings.key_token_budget_daily,
+        user_limit=settings.user_token_budget_daily,
+        trust_user_id=settings.budget_trust_user_id,
+        warning_ratio=settings.budget_warning_ratio,
+        secret=settings.key_id_secret,
+        metric_keys_max=settings.budget_metric_keys_max,
+    )
     agent = Agent(
         model=model,
         tools=tools or default_registry(),
         store=store,
         budget=budget,
+        key_budgets=key_budgets,
+        prices=settings.llm_prices,
         limits=AgentLimits(
             max_steps=settings.agent_max_steps,
             max_output_tokens=settings.agent_max_output_tokens,
@@ -93,6 +109,7 @@ async def start_services(
         agent=agent,
         budget=budget,
         rate_limiter=RateLimiter(store, settings.rate_limit_per_minute),
+        key_budgets=key_budgets,
     )
 
 

@@ -16,6 +16,7 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 _MULTIPROCESS_MODES: dict[str, Literal["livesum", "livemostrecent"]] = {
     contract.ACTIVE_REQUESTS.name: "livesum",
     contract.BUDGET_RATIO.name: "livemostrecent",
+    contract.KEY_BUDGET_RATIO.name: "livemostrecent",
 }
 
 
@@ -38,6 +39,8 @@ LLM_CALL_DURATION = _BY_NAME[contract.LLM_CALL_DURATION.name]
 TOKENS = _BY_NAME[contract.TOKENS.name]
 TOOL_CALLS = _BY_NAME[contract.TOOL_CALLS.name]
 BUDGET_RATIO = _BY_NAME[contract.BUDGET_RATIO.name]
+COST = _BY_NAME[contract.COST.name]
+KEY_BUDGET_RATIO = _BY_NAME[contract.KEY_BUDGET_RATIO.name]
 
 # What /metrics serves in single-process mode: exactly the contract's metrics
 # (the default registry also holds process_* and python_* collectors).

@@ -7,10 +7,18 @@ naming the variable and the reason on stderr and exits with status 2.
 from __future__ import annotations
 
 import ipaddress
+import json
 import sys
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
@@ -18,6 +26,17 @@ SessionStoreName = Literal["memory", "postgres"]
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+
+class ModelPrice(BaseModel):
+    """One model's prices in US dollars per million tokens (LLM_PRICES)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: float = Field(ge=0, allow_inf_nan=False)
+    output: float = Field(ge=0, allow_inf_nan=False)
+    # Providers bill cached prompt tokens at a discount; unknown: the input price.
+    cached_input: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 def _split_csv(value: object) -> object:
@@ -79,6 +98,15 @@ class Settings(BaseSettings):
     agent_max_output_tokens: int = Field(default=1024, ge=1)
     token_budget_daily: int = Field(default=0, ge=0)
 
+    # Budgets per API key and per end user (agent/key_budget.py), spend from a price table.
+    key_token_budget_daily: int = Field(default=0, ge=0)
+    user_token_budget_daily: int = Field(default=0, ge=0)
+    budget_trust_user_id: bool = False
+    budget_warning_ratio: float = Field(default=0.8, gt=0, le=1)
+    budget_metric_keys_max: int = Field(default=50, ge=1, le=1000)
+    key_id_secret: str = Field(default="", repr=False)
+    llm_prices: Annotated[dict[str, ModelPrice], NoDecode] = Field(default_factory=dict)
+
     session_store: SessionStoreName = "memory"
     session_max_messages: int = Field(default=50, ge=1)
     redis_url: str = Field(default="", repr=False)
@@ -96,6 +124,23 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _json_object(cls, value: object) -> object:
+        # Decoded here, not by pydantic-settings: its JSON error is not a
+        # ValidationError, and would not end in the one line and exit 2.
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValueError(
+                    'must be a JSON object: {"<model>": {"input": <USD per million tokens>,'
+                    ' "output": <USD>, "cached_input": <USD, optional>}}'
+                ) from None
+        return value
 
     @field_validator("log_level", "log_format", "environment", "session_store", mode="before")
     @classmethod
@@ -142,6 +187,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"API_KEYS: every key must have at least API_KEY_MIN_LENGTH "
                 f"({self.api_key_min_length}) characters when ENVIRONMENT={self.environment}"
+            )
+        if self.key_token_budget_daily and not self.auth_enabled:
+            raise ValueError(
+                "KEY_TOKEN_BUDGET_DAILY: counts per API key, so it needs API_KEYS (and auth on)"
+            )
+        if self.user_token_budget_daily and not self.budget_trust_user_id:
+            raise ValueError(
+                "USER_TOKEN_BUDGET_DAILY: needs BUDGET_TRUST_USER_ID=true (user_id is the"
+                " client's word: set it only when the callers are trusted to send the real one)"
             )
         store: str = self.session_store
         if store == "redis" and not self.redis_url:
@@ -197,6 +251,8 @@ def describe_error(error: ValidationError) -> str:
     loc = [str(part) for part in first.get("loc", ()) if part != "__root__"]
     message = str(first.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
+    if loc and loc[0] == "llm_prices" and len(loc) > 1:
+        return f"invalid configuration: LLM_PRICES: {'.'.join(loc[1:])}: {message}"
     if loc:
         return f"invalid configuration: {loc[0].upper()}: {message}"
     return f"invalid configuration: {message}"

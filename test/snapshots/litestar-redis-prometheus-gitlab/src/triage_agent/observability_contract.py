@@ -85,7 +85,7 @@ LLM_CALL_DURATION = MetricSpec(
 TOKENS = MetricSpec(
     "agent_tokens_total",
     "counter",
-    "Tokens by model and type (input/output).",
+    "Tokens by model and type (input/cached_input/output; input excludes cached_input).",
     ("model", "type"),
     "{token}",
 )
@@ -101,6 +101,20 @@ BUDGET_RATIO = MetricSpec(
     "gauge",
     "Share of the daily token budget used today (0..1; 0 when unlimited).",
 )
+COST = MetricSpec(
+    "agent_cost_usd_total",
+    "counter",
+    "Spend in US dollars by model, from the LLM_PRICES table (priced models only).",
+    ("model",),
+    "{USD}",
+)
+KEY_BUDGET_RATIO = MetricSpec(
+    "agent_key_token_budget_used_ratio",
+    "gauge",
+    "Share of KEY_TOKEN_BUDGET_DAILY each API key used today, by key id"
+    " (BUDGET_METRIC_KEYS_MAX ids, later keys as _other).",
+    ("key_id",),
+)
 
 METRICS: tuple[MetricSpec, ...] = (
     REQUESTS,
@@ -111,6 +125,8 @@ METRICS: tuple[MetricSpec, ...] = (
     TOKENS,
     TOOL_CALLS,
     BUDGET_RATIO,
+    COST,
+    KEY_BUDGET_RATIO,
 )
 
 
@@ -180,6 +196,14 @@ class ObservabilityStack(Protocol):
     def tool_call(self, name: str) -> AbstractContextManager[ToolCallRecorder]:
         """Around one tool run: its status and (where traced) span."""
 
-    def record_tokens(self, model: str, input_tokens: int, output_tokens: int) -> None: ...
+    def record_tokens(
+        self, model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+    ) -> None:
+        """Three disjoint types: ``input`` (not from the cache), ``cached_input``, ``output``."""
 
     def set_budget_ratio(self, ratio: float) -> None: ...
+
+    def record_cost(self, model: str, usd: float) -> None: ...
+
+    def set_key_budget_ratio(self, key_id: str, ratio: float) -> None:
+        """``key_id`` is already bounded (``agent/key_budget.py``)."""

@@ -65,6 +65,8 @@ class Completion:
     input_tokens: int = 0
     output_tokens: int = 0
     usage_estimated: bool = False
+    # Of input_tokens, those read from the provider's prompt cache.
+    cached_input_tokens: int = 0
 
 
 StreamItem = str | Completion
@@ -131,6 +133,7 @@ def _finish(completion: Completion, messages: list[Message], usage: UsageBody | 
     if usage is not None:
         completion.input_tokens = usage.prompt_tokens
         completion.output_tokens = usage.completion_tokens
+        completion.cached_input_tokens = usage.cached_tokens
     else:
         completion.input_tokens = estimate_prompt_tokens(messages)
         completion.output_tokens = estimate_tokens(completion.content) + sum(

@@ -37,6 +37,12 @@ class ChatRequest(BaseModel):
 class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = Field(
+        default=0, description="of input_tokens, those the provider read from its prompt cache"
+    )
+    cost_usd: float | None = Field(
+        default=None, description="US dollars, when LLM_PRICES prices every model of the turn"
+    )
 
 
 class ToolCallInfo(BaseModel):

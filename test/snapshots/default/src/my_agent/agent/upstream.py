@@ -14,9 +14,21 @@ class _Upstream(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class PromptTokensDetails(_Upstream):
+    cached_tokens: StrictInt = Field(default=0, ge=0)
+
+
 class UsageBody(_Upstream):
     prompt_tokens: StrictInt = Field(ge=0)
     completion_tokens: StrictInt = Field(default=0, ge=0)
+    # Chat Completions: the prompt tokens read from the provider's prompt cache.
+    prompt_tokens_details: PromptTokensDetails | None = None
+
+    @property
+    def cached_tokens(self) -> int:
+        details = self.prompt_tokens_details
+        # Never more than the prompt: an endpoint's inconsistent answer is capped.
+        return min(details.cached_tokens, self.prompt_tokens) if details is not None else 0
 
 
 class FunctionBody(_Upstream):

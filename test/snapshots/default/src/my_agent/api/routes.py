@@ -11,9 +11,15 @@ from .. import __version__, lifecycle
 from ..agent.schemas import ChatRequest, ChatResponse
 from ..context import current_trace_id
 from ..web.admission import admit
-from ..web.endpoints import open_stream, read_session, readiness
+from ..web.endpoints import open_stream, read_session, read_usage, readiness
 from ..web.errors import CHAT_ERROR_STATUSES
-from ..web.schemas import ErrorResponse, HealthResponse, ReadyResponse, SessionHistory
+from ..web.schemas import (
+    ErrorResponse,
+    HealthResponse,
+    ReadyResponse,
+    SessionHistory,
+    UsageResponse,
+)
 from ..web.services import Services
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -48,6 +54,22 @@ async def guard(
     )
 
 
+async def chat_guard(
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """``guard`` for the routes that spend tokens: also the API key's budget."""
+    await admit(
+        services,
+        client_host=request.client.host if request.client else None,
+        authorization=authorization,
+        x_api_key=x_api_key,
+        spends_tokens=True,
+    )
+
+
 @router.get("/health", response_model=HealthResponse, tags=["ops"])
 async def health() -> HealthResponse:
     return HealthResponse(
@@ -69,7 +91,7 @@ async def ready(request: Request) -> JSONResponse:
     "/v1/chat",
     response_model=ChatResponse,
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(guard)],
+    dependencies=[Depends(chat_guard)],
     tags=["agent"],
 )
 async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
@@ -86,7 +108,7 @@ async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
         **ERROR_RESPONSES,
     },
     response_class=StreamingResponse,
-    dependencies=[Depends(guard)],
+    dependencies=[Depends(chat_guard)],
     tags=["agent"],
 )
 async def chat_stream(body: ChatRequest, services: ServicesDep) -> StreamingResponse:
@@ -108,3 +130,15 @@ async def chat_stream(body: ChatRequest, services: ServicesDep) -> StreamingResp
 )
 async def session_history(session_id: str, services: ServicesDep) -> SessionHistory:
     return await read_session(services, session_id)
+
+
+@router.get(
+    "/v1/usage",
+    response_model=UsageResponse,
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(guard)],
+    tags=["agent"],
+    description="The calling key's token use today (UTC) and its limits.",
+)
+async def usage(services: ServicesDep) -> UsageResponse:
+    return await read_usage(services)

@@ -35,8 +35,10 @@ __all__ = [
     "llm_call",
     "metrics_app",
     "prepare_process_tree",
+    "record_cost",
     "record_tokens",
     "set_budget_ratio",
+    "set_key_budget_ratio",
     "setup",
     "shutdown",
     "tool_call",
@@ -59,7 +61,8 @@ def _get_metrics() -> Any:
 
 # Labelled children by label values, so the hot path skips prometheus_client's
 # label validation and lock. Bounded: the label values are route templates,
-# known methods, status codes, configured models and registered tools.
+# known methods, status codes, configured models, registered tools and the
+# bounded key ids of agent/key_budget.py.
 _children: dict[tuple[str, ...], Any] = {}
 
 
@@ -212,12 +215,25 @@ def tool_call(name: str) -> Iterator[ToolCallRecorder]:
         _child("TOOL_CALLS", name, recorder.status).inc()
 
 
-def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
+def record_tokens(
+    model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+) -> None:
     if input_tokens:
         _child("TOKENS", model, "input").inc(input_tokens)
+    if cached_input_tokens:
+        _child("TOKENS", model, "cached_input").inc(cached_input_tokens)
     if output_tokens:
         _child("TOKENS", model, "output").inc(output_tokens)
 
 
 def set_budget_ratio(ratio: float) -> None:
     _get_metrics().BUDGET_RATIO.set(ratio)
+
+
+def record_cost(model: str, usd: float) -> None:
+    if usd > 0:
+        _child("COST", model).inc(usd)
+
+
+def set_key_budget_ratio(key_id: str, ratio: float) -> None:
+    _child("KEY_BUDGET_RATIO", key_id).set(ratio)

@@ -21,8 +21,10 @@ __all__ = [
     "llm_call",
     "metrics_app",
     "prepare_process_tree",
+    "record_cost",
     "record_tokens",
     "set_budget_ratio",
+    "set_key_budget_ratio",
     "setup",
     "shutdown",
     "tool_call",
@@ -86,9 +88,19 @@ def tool_call(name: str) -> Iterator[ToolCallRecorder]:
     yield ToolCallRecorder(name)
 
 
-def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
+def record_tokens(
+    model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+) -> None:
     return None
 
 
 def set_budget_ratio(ratio: float) -> None:
+    return None
+
+
+def record_cost(model: str, usd: float) -> None:
+    return None
+
+
+def set_key_budget_ratio(key_id: str, ratio: float) -> None:
     return None

@@ -181,6 +181,11 @@ class FakeChatModel:
 
     def _with_usage(self, completion: Completion, messages: list[Message]) -> Completion:
         completion.input_tokens = estimate_prompt_tokens(messages)
+        # A provider's prompt cache holds the prefix an earlier call of the
+        # session or turn sent: here, every message before the last one, once
+        # there is more than the system prompt and one user message.
+        if len(messages) > 2:
+            completion.cached_input_tokens = estimate_prompt_tokens(messages[:-1])
         completion.output_tokens = estimate_tokens(completion.content) + sum(
             estimate_tokens(call.arguments) for call in completion.tool_calls
         )

@@ -17,9 +17,15 @@ from .. import __version__, lifecycle
 from ..agent.schemas import ChatRequest, ChatResponse
 from ..context import current_trace_id
 from ..web.admission import admit
-from ..web.endpoints import open_stream, read_session, readiness
+from ..web.endpoints import open_stream, read_session, read_usage, readiness
 from ..web.errors import CHAT_ERROR_STATUSES
-from ..web.schemas import ErrorResponse, HealthResponse, ReadyResponse, SessionHistory
+from ..web.schemas import (
+    ErrorResponse,
+    HealthResponse,
+    ReadyResponse,
+    SessionHistory,
+    UsageResponse,
+)
 from ..web.services import Services
 
 ChatBody = Annotated[ChatRequest, Body(media_type=RequestEncodingType.JSON)]
@@ -42,6 +48,17 @@ async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHand
         client_host=connection.client.host if connection.client else None,
         authorization=connection.headers.get("authorization"),
         x_api_key=connection.headers.get("x-api-key"),
+    )
+
+
+async def chat_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """``guard`` for the routes that spend tokens: also the API key's budget."""
+    await admit(
+        get_services(connection.app),
+        client_host=connection.client.host if connection.client else None,
+        authorization=connection.headers.get("authorization"),
+        x_api_key=connection.headers.get("x-api-key"),
+        spends_tokens=True,
     )
 
 
@@ -68,7 +85,7 @@ async def ready(request: Request[Any, Any, Any]) -> Response[ReadyResponse]:
 @post(
     "/v1/chat",
     status_code=200,
-    guards=[guard],
+    guards=[chat_guard],
     responses=ERROR_RESPONSES,
     tags=["agent"],
 )
@@ -80,7 +97,7 @@ async def chat(data: ChatBody, request: Request[Any, Any, Any]) -> ChatResponse:
 @post(
     "/v1/chat/stream",
     status_code=200,
-    guards=[guard],
+    guards=[chat_guard],
     responses=ERROR_RESPONSES,
     tags=["agent"],
     media_type="text/event-stream",
@@ -112,4 +129,22 @@ async def session_history(
     return await read_session(get_services(request.app), session_id)
 
 
-ROUTES: list[ControllerRouterHandler] = [health, ready, chat, chat_stream, session_history]
+@get(
+    "/v1/usage",
+    guards=[guard],
+    responses=ERROR_RESPONSES,
+    tags=["agent"],
+    description="The calling key's token use today (UTC) and its limits.",
+)
+async def usage(request: Request[Any, Any, Any]) -> UsageResponse:
+    return await read_usage(get_services(request.app))
+
+
+ROUTES: list[ControllerRouterHandler] = [
+    health,
+    ready,
+    chat,
+    chat_stream,
+    session_history,
+    usage,
+]

@@ -17,8 +17,10 @@ from ._recorders import (
     LlmCallRecorder,
     ToolCallRecorder,
     llm_call,
+    record_cost,
     record_tokens,
     set_budget_ratio,
+    set_key_budget_ratio,
     tool_call,
 )
 from ._state import (
@@ -37,8 +39,10 @@ __all__ = [
     "llm_call",
     "metrics_app",
     "prepare_process_tree",
+    "record_cost",
     "record_tokens",
     "set_budget_ratio",
+    "set_key_budget_ratio",
     "setup",
     "shutdown",
     "tool_call",

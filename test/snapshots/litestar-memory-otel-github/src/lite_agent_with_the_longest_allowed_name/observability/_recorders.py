@@ -146,13 +146,26 @@ def tool_call(name: str) -> ToolCallRecorder:
     return ToolCallRecorder(name)
 
 
-def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
+def record_tokens(
+    model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+) -> None:
     inst = _state.instruments()
     if input_tokens:
         inst.tokens.add(int(input_tokens), model, "input")
+    if cached_input_tokens:
+        inst.tokens.add(int(cached_input_tokens), model, "cached_input")
     if output_tokens:
         inst.tokens.add(int(output_tokens), model, "output")
 
 
 def set_budget_ratio(ratio: float) -> None:
     _state.set_budget(ratio)
+
+
+def record_cost(model: str, usd: float) -> None:
+    if usd > 0:
+        _state.instruments().cost.add(float(usd), model)
+
+
+def set_key_budget_ratio(key_id: str, ratio: float) -> None:
+    _state.instruments().key_budget_ratios.set(float(ratio), key_id)

@@ -51,12 +51,17 @@ class Tally:
 
     def __init__(self, *names: str) -> None:
         self.names = names
-        self.values: dict[tuple[str, ...], int] = {}
+        self.values: dict[tuple[str, ...], float] = {}
         self.lock = threading.Lock()
 
-    def add(self, amount: int, *values: str) -> None:
+    def add(self, amount: float, *values: str) -> None:
         with self.lock:
             self.values[values] = self.values.get(values, 0) + amount
+
+    def set(self, value: float, *values: str) -> None:
+        """For a gauge: the latest value by label values."""
+        with self.lock:
+            self.values[values] = value
 
     def observe(self, options: CallbackOptions) -> Iterable[Observation]:
         with self.lock:
@@ -89,11 +94,20 @@ class Instruments:
         self.llm_calls = Tally(*contract.LLM_CALLS.labels)
         self.tokens = Tally(*contract.TOKENS.labels)
         self.tool_calls = Tally(*contract.TOOL_CALLS.labels)
+        self.cost = Tally(*contract.COST.labels)
+        self.key_budget_ratios = Tally(*contract.KEY_BUDGET_RATIO.labels)
         _observable(meter, contract.REQUESTS, self.requests)
         _observable(meter, contract.ACTIVE_REQUESTS, self.active_requests)
         _observable(meter, contract.LLM_CALLS, self.llm_calls)
         _observable(meter, contract.TOKENS, self.tokens)
         _observable(meter, contract.TOOL_CALLS, self.tool_calls)
+        _observable(meter, contract.COST, self.cost)
+        meter.create_observable_gauge(
+            contract.KEY_BUDGET_RATIO.name,
+            callbacks=[self.key_budget_ratios.observe],
+            unit=contract.KEY_BUDGET_RATIO.unit,
+            description=contract.KEY_BUDGET_RATIO.description,
+        )
         self.budget_used = meter.create_observable_gauge(
             contract.BUDGET_RATIO.name,
             callbacks=[_observe_budget],

@@ -1,4 +1,4 @@
-"""The framework-free bodies of /ready, /v1/chat/stream and /v1/sessions/{session_id}."""
+"""The framework-free bodies of /ready, /v1/chat/stream, /v1/sessions/{session_id} and /v1/usage."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import re
 from collections.abc import AsyncIterator
 
 from .. import lifecycle
+from ..agent.budget import seconds_to_utc_midnight
+from ..agent.key_budget import current_owner
 from ..agent.loop import encode_sse, stream_events
 from ..agent.schemas import IDENTIFIER_PATTERN, ChatRequest
 from .errors import NotFound, ValidationFailed
-from .schemas import ReadyStatus, SessionHistory, SessionMessage
+from .schemas import BudgetUse, ReadyStatus, SessionHistory, SessionMessage, UsageResponse
 from .services import Services
 
 
@@ -70,3 +72,36 @@ async def read_session(services: Services, session_id: str) -> SessionHistory:
     if not messages:
         raise NotFound("no such session")
     return SessionHistory(session_id=session_id, messages=messages)
+
+
+async def read_usage(services: Services) -> UsageResponse:
+    """``GET /v1/usage``: the calling key's tokens today and its limit, and the service's.
+
+    The caller is the one ``admit()`` authenticated. A budget's tokens are
+    counted only while its limit is set: ``key`` (KEY_TOKEN_BUDGET_DAILY) and
+    ``service`` (TOKEN_BUDGET_DAILY) are null otherwise.
+    """
+    now = services.budget.now()
+    owner = current_owner.get()
+    key: BudgetUse | None = None
+    if owner is not None and services.key_budgets.key_limit > 0:
+        use = await services.key_budgets.key_usage(owner.key_id, now)
+        key = BudgetUse(
+            used_tokens=use.used_tokens,
+            limit_tokens=use.limit_tokens,
+            remaining_tokens=use.remaining_tokens,
+        )
+    service: BudgetUse | None = None
+    if services.budget.enabled:
+        used = await services.budget.used_today(now)
+        limit = services.budget.daily_limit
+        service = BudgetUse(
+            used_tokens=used, limit_tokens=limit, remaining_tokens=max(0, limit - used)
+        )
+    return UsageResponse(
+        date=now.date().isoformat(),
+        resets_in_seconds=seconds_to_utc_midnight(now),
+        key_id=owner.key_id if owner is not None else None,
+        key=key,
+        service=service,
+    )
