@@ -515,20 +515,25 @@ stage_conformance() {
   grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  auth off, docs off, rate limit 8\/min: /'
   save_logs "$p" "$vname"
   remove_container "$vname"
-  # Pass 3: a small daily token budget, spent until 429 budget_exceeded.
-  start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY" "TOKEN_BUDGET_DAILY=2000" >/dev/null || return 1
+  # Pass 3: small daily token budgets, spent until 429 budget_exceeded: the first key's
+  # own (1200), then the service's (2000) with the second key.
+  start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" "TOKEN_BUDGET_DAILY=2000" \
+    "KEY_TOKEN_BUDGET_DAILY=1200" >/dev/null || return 1
   CONFORMANCE_BASE_URL=$(base_url_for "$VARIANT_PORT") CONFORMANCE_API_KEY=$API_KEY CONFORMANCE_TOKEN_BUDGET_DAILY=2000 \
+    CONFORMANCE_SECOND_API_KEY=$SECOND_KEY CONFORMANCE_KEY_TOKEN_BUDGET_DAILY=1200 \
     run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
-    --outputFile.json="$(frag "$p")/conformance-budget.json" test/conformance/budget.test.ts || rc=1
-  grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  token budget 2000\/day: /'
+    --outputFile.json="$(frag "$p")/conformance-budget.json" test/conformance/budget.test.ts test/conformance/usage.test.ts || rc=1
+  grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  token budgets 1200\/day per key, 2000\/day in all: /'
   $ENGINE logs "$vname" >"$OUT/logs/$p/container-$vname-budget.log" 2>&1 || true
   remove_container "$vname"
   # Pass 4, observability=prometheus: scripts/verify-observability.sh against the
   # hardened container (its WORKERS, the multiprocess directory on the tmpfs), a
   # real Prometheus scraping it; auth off (the checks send no key); a daily token
-  # budget, as in process mode, so agent_token_budget_used_ratio is exported.
+  # budget and a price for the fake model, as in process mode, so that
+  # agent_token_budget_used_ratio and agent_cost_usd_total are exported.
   if [[ $(answer "$p" observability) == prometheus ]]; then
-    start_container "$p" "$vname" "$VARIANT_PORT" "$log" "TOKEN_BUDGET_DAILY=1000000" >/dev/null || return 1
+    start_container "$p" "$vname" "$VARIANT_PORT" "$log" "TOKEN_BUDGET_DAILY=1000000" \
+      'LLM_PRICES={"fake": {"input": 1, "output": 4, "cached_input": 0.5}}' >/dev/null || return 1
     OBS_VITEST_JSON="$(frag "$p")/observability-container.json" \
       run_logged "$log" env NO_COLOR=1 bash scripts/verify-observability.sh "$OUT/$p" "$(base_url_for "$VARIANT_PORT")" || rc=1
     grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  observability (Prometheus scraping the container): /'

@@ -36,6 +36,7 @@ if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:') {
 }
 
 const apiKey = env('CONFORMANCE_API_KEY');
+const secondApiKey = env('CONFORMANCE_SECOND_API_KEY');
 
 export const config = {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:18300 */
@@ -52,6 +53,10 @@ export const config = {
   rateLimitPerMinute: int('CONFORMANCE_RATE_LIMIT_PER_MINUTE', 0),
   /** TOKEN_BUDGET_DAILY the service runs with (0 = unlimited: the budget test is skipped). */
   tokenBudgetDaily: int('CONFORMANCE_TOKEN_BUDGET_DAILY', 0),
+  /** KEY_TOKEN_BUDGET_DAILY the service runs with (0 = unlimited: the per-key budget test is skipped). */
+  keyTokenBudgetDaily: int('CONFORMANCE_KEY_TOKEN_BUDGET_DAILY', 0),
+  /** Another valid API key (the per-key budget test spends the first key's budget, then uses this one). */
+  secondApiKey,
   /** Whether /docs is expected on. */
   docs: onOff('CONFORMANCE_DOCS', true),
   /** The built-in fake model answers (no LLM_BASE_URL/LLM_API_KEY): enables tool-call checks. */
@@ -69,4 +74,9 @@ export const config = {
 /** Headers carrying the valid key (both header styles are tested separately). */
 export function authHeaders(): Record<string, string> {
   return config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {};
+}
+
+/** Headers carrying the second valid key (CONFORMANCE_SECOND_API_KEY). */
+export function secondKeyHeaders(): Record<string, string> {
+  return config.secondApiKey ? { 'x-api-key': config.secondApiKey } : {};
 }
