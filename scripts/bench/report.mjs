@@ -75,6 +75,13 @@ export function targets(results) {
       });
     }
   }
+  const kb = results.groups?.budgets?.stores?.memory?.keyBudgetCpuCostPct;
+  t.push({
+    id: 'key-budget-cost',
+    what: 'budgets per API key cost ≤ 5 % of /v1/chat throughput (fake model, memory store; from CPU per request)',
+    measured: fmtPct(kb),
+    ok: typeof kb === 'number' ? kb <= 5 : null,
+  });
   return t;
 }
 
@@ -352,6 +359,42 @@ function serversSection(V) {
   return out;
 }
 
+const BUDGET_CONFIG_LABELS = {
+  keys: 'API keys only (baseline)',
+  keyBudget: '+ `KEY_TOKEN_BUDGET_DAILY`',
+  keyBudgetPriced: '+ `KEY_TOKEN_BUDGET_DAILY` + `LLM_PRICES`',
+};
+
+function budgetsSection(B) {
+  const out = ['## Budgets per API key', ''];
+  out.push(
+    "What the budgets per API key cost on `/v1/chat` (issue 21): the default preset (FastAPI, prometheus), the fake model without latency, one worker, API keys on in every configuration. The key's counter is read in `admit()` and incremented when the turn ends; `LLM_PRICES` adds the cost of each turn (the response's `usage.cost_usd`, `agent_cost_usd_total`). The configurations run side by side, back to back in each round; each cost is the median over rounds of that round's ratio. Req/s of back-to-back runs drift with the rest of the machine's load; the CPU time a request takes in the service (utime + stime of its process tree) does not, and one CPU-bound worker's throughput is its inverse: the target is read on that column.",
+    '',
+  );
+  out.push(...groupHeader(B, 'budgets'));
+  if (!B?.stores) return out;
+  out.push(
+    '| store | configuration | req/s | p50 | p99 | CPU per request | throughput cost from CPU per request | req/s cost |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const [store, s] of Object.entries(B.stores)) {
+    for (const [id, c] of Object.entries(s.configs)) {
+      const [cpu, rps] =
+        id === 'keyBudget'
+          ? [s.keyBudgetCpuCostPct, s.keyBudgetCostPct]
+          : id === 'keyBudgetPriced'
+            ? [s.keyBudgetPricedCpuCostPct, s.keyBudgetPricedCostPct]
+            : [null, null];
+      out.push(
+        `| ${store} | ${BUDGET_CONFIG_LABELS[id] ?? id} | ${fmtN(c.rps)} | ${c.p50ms} ms | ${c.p99ms} ms | ${fmtN(c.cpuUsPerRequest)} µs | ${cpu === null ? '' : fmtPct(cpu)} | ${rps === null ? '' : fmtPct(rps)} |`,
+      );
+    }
+  }
+  for (const [store, why] of Object.entries(B.skipped ?? {})) out.push(`| ${store} | not run: ${why} | | | | | | |`);
+  out.push('', `Load: ${B.settings?.load}; ${B.settings?.rounds} round(s). Service: ${B.settings?.serviceEnv}.`, '');
+  return out;
+}
+
 export function renderBenchmarks(results) {
   const m = results.machine;
   const out = [
@@ -363,7 +406,7 @@ export function renderBenchmarks(results) {
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers')}; ${code('--quick')} for a short smoke run.`,
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|budgets')}; ${code('--quick')} for a short smoke run.`,
     '',
     '## Targets',
     '',
@@ -376,6 +419,7 @@ export function renderBenchmarks(results) {
     ...serviceSection(results.groups?.service),
     ...instrumentsSection(results.groups?.instruments),
     ...serversSection(results.groups?.servers),
+    ...budgetsSection(results.groups?.budgets),
   ];
   return `${out
     .join('\n')

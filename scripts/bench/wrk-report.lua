@@ -9,6 +9,11 @@ if body and body ~= "" then
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"
 end
+-- BENCH_AUTHORIZATION: an Authorization header for every request (a service with API_KEYS).
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+if authorization and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end
 
 local non2xx = 0
 local thread_counters = {}

@@ -60,20 +60,20 @@ class _Turn:
     tool_calls: list[ToolCallInfo] = field(default_factory=list)
     # Of input_tokens, those the provider read from its prompt cache.
     cached_input_tokens: int = 0
-    # US dollars when every model call of the turn had a price (LLM_PRICES).
-    cost_usd: float | None = 0.0
+    # US dollars, known when every model call of the turn had a price (LLM_PRICES).
+    cost_usd: float = 0.0
     priced: bool = True
 
     def add_cost(self, cost: float | None) -> None:
         if cost is None:
             self.priced = False
-        elif self.cost_usd is not None:
+        else:
             self.cost_usd += cost
 
     @property
     def known_cost(self) -> float | None:
         # Rounded to a micro-cent: float sums of per-token prices carry noise.
-        return round(self.cost_usd, 8) if self.priced and self.cost_usd is not None else None
+        return round(self.cost_usd, 8) if self.priced else None
 
 
 class Agent:
