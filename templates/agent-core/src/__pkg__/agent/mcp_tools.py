@@ -15,14 +15,16 @@ import asyncio
 import json
 import logging
 import random
+import sys
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any, Literal
 
 import httpx2
 from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import REQUEST_TIMEOUT, CallToolResult, ContentBlock
+from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT, CallToolResult, ContentBlock
 from mcp.types import Tool as McpTool
 
 from .mcp_config import McpServerConfig, exposed_name
@@ -113,7 +115,10 @@ class McpServerConnection:
     def _transport(self, stack: AsyncExitStack) -> Any:
         config = self.config
         if config.transport == "stdio":
-            return StdioServerParameters(command=config.command, args=list(config.args))
+            params = StdioServerParameters(command=config.command, args=list(config.args))
+            # The server's stderr goes to this process's file descriptor 2 (sys.stderr
+            # may have been replaced by an object without one, as under pytest).
+            return stdio_client(params, errlog=sys.__stderr__ or sys.stderr)
         http_client = httpx2.AsyncClient(
             headers=config.resolve_headers(self._environ),
             timeout=httpx2.Timeout(config.timeout_seconds, connect=config.connect_timeout_seconds),
@@ -176,20 +181,13 @@ class McpServerConnection:
     async def _run(self) -> None:
         attempt = 0
         while not self._stopping.is_set():
-            async with AsyncExitStack() as stack:
-                try:
+            connected = False
+            try:
+                # A transport failing in the background (the server went away) cancels
+                # the wait below and leaves this block with its error.
+                async with AsyncExitStack() as stack:
                     client, listed = await self._connect(stack)
-                except Exception as exc:
-                    self._client = None
-                    was = self.state
-                    self.state = "error"
-                    # One warning when the server becomes unavailable; the retries are quiet.
-                    log = logger.warning if was != "error" else logger.debug
-                    log(
-                        "MCP server unavailable, its tools are absent; retrying in the background",
-                        extra={"mcp_server": self.name, "error_type": type(exc).__name__},
-                    )
-                else:
+                    connected = True
                     self._client = client
                     self._register(listed)
                     self.state = "ok"
@@ -200,19 +198,24 @@ class McpServerConnection:
                     )
                     self._first_attempt.set()
                     await self._wait_for(self._broken, None)
-                    self._broken.clear()
-                    self._unregister()
-                    self._client = None
-                    if not self._stopping.is_set():
-                        self.state = "error"
-                        logger.warning(
-                            "MCP server connection lost, its tools are absent; reconnecting",
-                            extra={"mcp_server": self.name},
-                        )
-                finally:
-                    self._first_attempt.set()
+            except Exception as exc:
+                error_type = type(exc).__name__
+            else:
+                error_type = "connection lost"
+            finally:
+                self._unregister()
+                self._client = None
+                self._broken.clear()
+                self._first_attempt.set()
             if self._stopping.is_set():
                 break
+            # One warning when the server becomes unavailable; the retries are quiet.
+            log = logger.warning if connected or self.state != "error" else logger.debug
+            self.state = "error"
+            log(
+                "MCP server unavailable, its tools are absent; retrying in the background",
+                extra={"mcp_server": self.name, "error_type": error_type},
+            )
             await self._wait_for(self._stopping, _backoff(attempt))
             attempt += 1
 
@@ -243,6 +246,9 @@ class McpServerConnection:
                 tool, arguments, read_timeout_seconds=config.timeout_seconds
             )
         except MCPError as exc:
+            if exc.error.code == CONNECTION_CLOSED:
+                self._broken.set()
+                raise ToolError(f"error: MCP server {self.name!r} could not be reached") from None
             if exc.error.code == REQUEST_TIMEOUT:
                 raise ToolError(
                     f"error: MCP server {self.name!r} did not answer within"
