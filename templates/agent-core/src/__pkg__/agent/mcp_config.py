@@ -103,7 +103,9 @@ def load_servers(
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise McpConfigError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+        raise McpConfigError(
+            f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from None
     except ValueError as exc:
         raise McpConfigError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("servers"), list):
@@ -111,7 +113,9 @@ def load_servers(
     servers: list[McpServerConfig] = []
     for index, entry in enumerate(raw["servers"]):
         label = entry.get("name") if isinstance(entry, dict) else None
-        where = f"{path}: server {label!r}" if isinstance(label, str) else f"{path}: servers[{index}]"
+        where = (
+            f"{path}: server {label!r}" if isinstance(label, str) else f"{path}: servers[{index}]"
+        )
         try:
             server = McpServerConfig.model_validate(entry)
         except ValidationError as exc:

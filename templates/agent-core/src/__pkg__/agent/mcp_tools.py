@@ -76,7 +76,11 @@ def cut_to_bytes(text: str, limit: int) -> tuple[str, bool]:
 
 
 def _short(message: str) -> str:
-    return message if len(message) <= MAX_ERROR_MESSAGE_CHARS else message[:MAX_ERROR_MESSAGE_CHARS] + "..."
+    return (
+        message
+        if len(message) <= MAX_ERROR_MESSAGE_CHARS
+        else message[:MAX_ERROR_MESSAGE_CHARS] + "..."
+    )
 
 
 class McpServerConnection:
@@ -219,11 +223,14 @@ class McpServerConnection:
             await self._wait_for(self._stopping, _backoff(attempt))
             attempt += 1
 
-    async def _wait_for(self, event: asyncio.Event, timeout: float | None) -> None:
-        """Until ``event`` or the stop (or ``timeout``)."""
-        waiters = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._stopping.wait())}
+    async def _wait_for(self, event: asyncio.Event, seconds: float | None) -> None:
+        """Until ``event`` or the stop (or ``seconds``, when given)."""
+        waiters = {
+            asyncio.ensure_future(event.wait()),
+            asyncio.ensure_future(self._stopping.wait()),
+        }
         try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
