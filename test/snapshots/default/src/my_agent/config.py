@@ -6,11 +6,14 @@ naming the variable and the reason on stderr and exits with status 2.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .agent.mcp_config import McpConfigError, McpServerConfig, load_servers
 
 Environment = Literal["development", "test", "staging", "production"]
 SessionStoreName = Literal["memory"]
@@ -69,6 +72,12 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="", repr=False)
     database_url: str = Field(default="", repr=False)
 
+    # MCP (agent/mcp_config.py, web/mcp_endpoint.py)
+    mcp_servers_file: str = ""
+    mcp_allow_stdio: bool = False
+    mcp_server_enabled: bool = False
+    _mcp_servers: tuple[McpServerConfig, ...] = PrivateAttr(default=())
+
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -105,7 +114,22 @@ class Settings(BaseSettings):
             raise ValueError("REDIS_URL: required when SESSION_STORE=redis")
         if store == "postgres" and not self.database_url:
             raise ValueError("DATABASE_URL: required when SESSION_STORE=postgres")
+        if self.mcp_servers_file:
+            try:
+                self._mcp_servers = load_servers(
+                    self.mcp_servers_file,
+                    os.environ,
+                    production=self.is_production,
+                    allow_stdio=self.mcp_allow_stdio,
+                )
+            except McpConfigError as exc:
+                raise ValueError(f"MCP_SERVERS_FILE: {exc}") from None
         return self
+
+    @property
+    def mcp_servers(self) -> tuple[McpServerConfig, ...]:
+        """The servers of MCP_SERVERS_FILE, read and checked at start."""
+        return self._mcp_servers
 
     @property
     def is_production(self) -> bool:

@@ -3,6 +3,8 @@
 It behaves like a tool-using model so the whole loop runs offline: a message
 containing an arithmetic expression ("what is 6*7") makes it request the
 ``calculator`` tool, and the tool's result becomes its answer ("... 42").
+A message ``use tool <name> <json object>`` makes it call that tool with those
+arguments (``use tool docs__search {"query": "mcp"}``), if the tool is offered.
 Anything else gets a reply derived from the message. ``FAKE_LLM_LATENCY_MS``
 makes every call take that long (spread over the streamed tokens).
 """
@@ -27,6 +29,7 @@ from .llm import (
 )
 from .tools import ToolError, calculate
 
+_USE_TOOL = re.compile(r"^\s*use tool ([a-zA-Z0-9_-]{1,64})(?:\s+(.*))?$", re.DOTALL)
 _EXPRESSION = re.compile(r"[\d(][\d\s.+\-*/%^()]*[+\-*/%^][\d\s.+\-*/%^()]*[\d)]")
 
 
@@ -65,6 +68,9 @@ class FakeChatModel:
             return Completion(content=answer)
         text = str(last.get("content") or "")
         tool_names = {tool["function"]["name"] for tool in tools}
+        requested = _USE_TOOL.match(text)
+        if requested is not None:
+            return self._use_tool(requested.group(1), requested.group(2) or "{}", tool_names)
         expression = find_expression(text) if "calculator" in tool_names else None
         if expression is not None:
             digest = hashlib.sha256(expression.encode()).hexdigest()[:12]
@@ -76,6 +82,15 @@ class FakeChatModel:
         preview = " ".join(words[:12]) + (" ..." if len(words) > 12 else "")
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]
         return Completion(content=f"(fake model, reply {digest}) You said: {preview}")
+
+    @staticmethod
+    def _use_tool(name: str, arguments: str, tool_names: set[str]) -> Completion:
+        if name not in tool_names:
+            return Completion(content=f"The tool {name} is not available.")
+        digest = hashlib.sha256(f"{name} {arguments}".encode()).hexdigest()[:12]
+        return Completion(
+            tool_calls=[ToolCall(id=f"call_{digest}", name=name, arguments=arguments.strip())]
+        )
 
     def _with_usage(self, completion: Completion, messages: list[Message]) -> Completion:
         completion.input_tokens = estimate_prompt_tokens(messages)

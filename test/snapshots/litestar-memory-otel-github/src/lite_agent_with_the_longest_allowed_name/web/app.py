@@ -8,6 +8,7 @@ from ..middleware import ASGIApp
 from ..middleware.access_log import AccessLogMiddleware
 from ..middleware.body_limit import BodyLimitMiddleware
 from ..middleware.request_context import RequestContextMiddleware
+from .mcp_endpoint import McpRouter
 
 # CORS (only when CORS_ORIGINS is set): the methods and headers the contract's
 # endpoints use, and the response headers a browser client may read.
@@ -31,8 +32,11 @@ CORS_MAX_AGE_SECONDS = 600
 def wrap_app(app: ASGIApp, settings: Settings) -> ASGIApp:
     """``app`` (the framework's app behind its route labeller) in the middleware stack.
 
-    Outermost first: observability -> request context -> access log -> body limit -> app.
+    Outermost first: observability -> request context -> access log -> body limit
+    -> ``/mcp`` (when MCP_SERVER_ENABLED) -> app.
     """
+    if settings.mcp_server_enabled:
+        app = McpRouter(app, settings)
     wrapped: ASGIApp = BodyLimitMiddleware(app, settings.max_body_bytes)
     wrapped = AccessLogMiddleware(wrapped)
     wrapped = RequestContextMiddleware(wrapped)
