@@ -67,6 +67,8 @@ def stdio_entry(**overrides: Any) -> dict[str, Any]:
         "transport": "stdio",
         "command": sys.executable,
         "args": [SERVER_SCRIPT, "stdio"],
+        # Starting a Python process that imports the SDK takes seconds on a busy machine.
+        "connect_timeout_seconds": 30,
         **overrides,
     }
 
