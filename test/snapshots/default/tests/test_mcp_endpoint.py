@@ -24,7 +24,7 @@ from mcp.types import CallToolResult, TextContent
 from my_agent.api import create_app
 from my_agent.config import Settings
 
-from conftest import make_settings
+from conftest import ClientFactory, make_settings
 from mcp_fixtures import free_port
 
 KEY = "test-key-1"
@@ -162,6 +162,16 @@ async def test_the_token_budget_applies() -> None:
         spent = await call_chat(url, {"message": "hello"})
     assert spent.is_error
     assert text_of(spent).startswith("budget_exceeded:")
+
+
+def test_the_openapi_document_describes_mcp_only_when_enabled(
+    client_factory: ClientFactory,
+) -> None:
+    on = client_factory(make_settings(mcp_server_enabled=True)).get("/openapi.json").json()
+    assert on["paths"]["/mcp"]["post"]["operationId"] == "mcp"
+    assert "/v1/chat" in on["paths"]
+    off = client_factory(make_settings()).get("/openapi.json").json()
+    assert "/mcp" not in off["paths"]
 
 
 def test_mcp_is_off_unless_enabled() -> None:

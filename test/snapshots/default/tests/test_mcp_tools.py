@@ -147,8 +147,9 @@ async def test_an_oversized_result_is_cut(stdio_harness: Harness) -> None:
 async def test_a_failing_tool_and_bad_arguments_are_tool_errors(stdio_harness: Harness) -> None:
     failed = await stdio_harness.ask("use tool local__fail {}")
     assert failed.tool_calls[0].status == "error"
-    # The SDK's server reports that the tool failed, not its exception's text.
-    assert "error: the tool failed: Error executing tool fail" in failed.answer
+    assert (
+        "error: the tool failed: Error executing tool fail: this tool always fails" in failed.answer
+    )
     bad = await stdio_harness.ask('use tool local__echo {"text": ')
     assert bad.tool_calls[0].status == "error"
     assert "not valid JSON" in bad.answer

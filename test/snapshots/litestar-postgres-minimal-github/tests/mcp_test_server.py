@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ImageContent, TextContent
 
 server: MCPServer[Any] = MCPServer("test-tools")
@@ -46,8 +47,8 @@ def secret() -> str:
 
 @server.tool()
 def fail() -> str:
-    """Always fails."""
-    raise ValueError("this tool always fails")
+    """Always fails (a ToolError: the SDK reports its message, without logging a traceback)."""
+    raise ToolError("this tool always fails")
 
 
 @server.tool()

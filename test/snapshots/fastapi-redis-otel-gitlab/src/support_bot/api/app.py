@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -23,6 +24,7 @@ from ..web.app import (
     CORS_MAX_AGE_SECONDS,
     wrap_app,
 )
+from ..web.mcp_endpoint import openapi_paths
 from ..web.services import running_services
 from .errors import install_error_handlers
 from .routes import router
@@ -103,6 +105,16 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(router)
+    core_paths = openapi_paths(settings)
+    if core_paths:
+        framework_openapi = app.openapi
+
+        def openapi_with_core_paths() -> dict[str, Any]:
+            schema = framework_openapi()  # built once, then cached by FastAPI
+            schema["paths"].update(core_paths)
+            return schema
+
+        app.openapi = openapi_with_core_paths  # type: ignore[method-assign]
     metrics = observability.metrics_app()
     if metrics is not None:
         app.router.routes.append(

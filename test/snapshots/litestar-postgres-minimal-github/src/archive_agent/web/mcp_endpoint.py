@@ -36,6 +36,44 @@ CHAT_DESCRIPTION = (
 )
 
 
+# /mcp in the OpenAPI document (each framework adds it: the route is the core's, not theirs).
+MCP_OPENAPI_PATH_ITEM: dict[str, Any] = {
+    "post": {
+        "tags": ["mcp"],
+        "summary": "This agent as an MCP server (Streamable HTTP)",
+        "description": (
+            "Model Context Protocol JSON-RPC messages (initialize, tools/list, tools/call) over"
+            " Streamable HTTP, stateless, JSON responses; send Accept: application/json,"
+            " text/event-stream. One tool, chat: {message, session_id?} -> {answer, session_id,"
+            " trace_id}. Needs an API key like /v1/chat; each chat call is admitted like a"
+            " /v1/chat request. Use an MCP client rather than hand-written requests."
+        ),
+        "operationId": "mcp",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "description": "a JSON-RPC 2.0 message"}
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "the JSON-RPC response",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "202": {"description": "a notification, accepted"},
+            "401": {"description": "missing or invalid API key (the contract's error shape)"},
+        },
+    }
+}
+
+
+def openapi_paths(settings: Settings) -> dict[str, Any]:
+    """The paths the core serves outside the framework, for its OpenAPI document."""
+    return {MCP_PATH: MCP_OPENAPI_PATH_ITEM} if settings.mcp_server_enabled else {}
+
+
 class ChatAnswer(BaseModel):
     answer: str = Field(description="the agent's answer")
     session_id: str = Field(description="pass it again to continue this conversation")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, Router, asgi
+from litestar import Litestar, Request, Router, asgi
 from litestar.config.cors import CORSConfig
 from litestar.enums import MediaType
 from litestar.openapi import OpenAPIConfig
@@ -27,6 +28,7 @@ from ..web.app import (
     wrap_app,
 )
 from ..web.errors import MethodNotAllowed
+from ..web.mcp_endpoint import openapi_paths
 from ..web.services import running_services
 from .errors import EXCEPTION_HANDLERS
 from .request import ApiRequest
@@ -69,17 +71,25 @@ class _OnlyTheseDocumentRoutes(JsonRenderPlugin):
     to that router (they would answer unknown paths with HTML).
     """
 
-    def __init__(self, keep: tuple[str, ...]) -> None:
+    def __init__(self, keep: tuple[str, ...], core_paths: dict[str, Any]) -> None:
         super().__init__(path=OPENAPI_PATH, media_type=MediaType.JSON)
         self.keep = keep
+        self.core_paths = core_paths
 
     def receive_router(self, router: Router) -> None:
         router.routes[:] = [route for route in router.routes if route.path in self.keep]
 
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        # The paths the core serves outside Litestar's routing (``/mcp``).
+        if self.core_paths:
+            paths = {**openapi_schema.get("paths", {}), **self.core_paths}
+            openapi_schema = {**openapi_schema, "paths": paths}
+        return super().render(request, openapi_schema)
+
 
 def openapi_config(settings: Settings) -> OpenAPIConfig:
     keep: tuple[str, ...] = (OPENAPI_PATH, DOCS_PATH) if settings.docs_on else (OPENAPI_PATH,)
-    plugins: list[OpenAPIRenderPlugin] = [_OnlyTheseDocumentRoutes(keep)]
+    plugins: list[OpenAPIRenderPlugin] = [_OnlyTheseDocumentRoutes(keep, openapi_paths(settings))]
     if settings.docs_on:
         plugins.append(SwaggerRenderPlugin(path=DOCS_PATH))
     return OpenAPIConfig(
