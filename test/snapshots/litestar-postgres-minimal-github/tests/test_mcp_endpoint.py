@@ -130,7 +130,8 @@ def test_without_a_key_every_mcp_request_is_401(service: str) -> None:
     assert wrong.status_code == 401
     accepted = httpx.post(f"{service}/mcp", json=initialize, headers={**headers, "X-API-Key": KEY})
     assert accepted.status_code == 200
-    assert accepted.json()["result"]["serverInfo"]["name"] == "archive-agent"
+    server_info = accepted.json()["result"]["serverInfo"]
+    assert server_info["name"] == "archive-agent"
 
 
 async def test_the_sdk_client_is_refused_without_a_key(service: str) -> None:

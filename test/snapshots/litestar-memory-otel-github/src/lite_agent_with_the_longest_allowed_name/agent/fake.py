@@ -178,7 +178,7 @@ class FakeChatModel:
             return f"I could not compute that: {result}"
         if result.startswith(_TOOL_ERROR_PREFIXES):
             return f"The tool {tool} failed: {result}"
-        return f"The tool {tool} says: {result}"
+        return f"The answer is {result}."
 
     @staticmethod
     def _recall_name(history: list[Message]) -> str:
