@@ -102,6 +102,14 @@ BUDGET_RATIO = MetricSpec(
     "Share of the daily token budget used today (0..1; 0 when unlimited).",
 )
 
+RESPONSE_CACHE = MetricSpec(
+    "agent_response_cache_lookups_total",
+    "counter",
+    "Response cache lookups by result (hit/miss); only with RESPONSE_CACHE_TTL_SECONDS.",
+    ("result",),
+    "{lookup}",
+)
+
 METRICS: tuple[MetricSpec, ...] = (
     REQUESTS,
     REQUEST_DURATION,
@@ -111,6 +119,7 @@ METRICS: tuple[MetricSpec, ...] = (
     TOKENS,
     TOOL_CALLS,
     BUDGET_RATIO,
+    RESPONSE_CACHE,
 )
 
 
@@ -183,3 +192,6 @@ class ObservabilityStack(Protocol):
     def record_tokens(self, model: str, input_tokens: int, output_tokens: int) -> None: ...
 
     def set_budget_ratio(self, ratio: float) -> None: ...
+
+    def record_response_cache(self, result: str) -> None:
+        """One response cache lookup: ``hit`` or ``miss``."""

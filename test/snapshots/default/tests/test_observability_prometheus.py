@@ -68,6 +68,10 @@ async def test_metrics_have_the_contract_names_and_labels() -> None:
 
     observability.set_budget_ratio(0.25)
     assert sample("agent_token_budget_used_ratio") == 0.25
+
+    before = sample("agent_response_cache_lookups_total", result="hit") or 0
+    observability.record_response_cache("hit")
+    assert sample("agent_response_cache_lookups_total", result="hit") == before + 1
     assert observability.current_trace_ids() is None
     observability.shutdown()
 

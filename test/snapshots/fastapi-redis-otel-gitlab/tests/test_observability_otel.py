@@ -129,6 +129,7 @@ async def fake_app(scope: Any, receive: Any, send: Any) -> None:
         with observability.tool_call("clock") as tool:
             tool.set_status("ok")
         observability.set_budget_ratio(0.25)
+        observability.record_response_cache("hit")
         ids = observability.current_trace_ids()
         body = {"ids": list(ids) if ids else None}
         status = 200
@@ -180,6 +181,7 @@ def test_interface_names() -> None:
         "tool_call",
         "record_tokens",
         "set_budget_ratio",
+        "record_response_cache",
     ):
         assert callable(getattr(observability, name)), name
     assert observability.metrics_app() is None
@@ -265,6 +267,10 @@ def test_contract_metrics_names_units_labels_and_buckets(telemetry: Telemetry) -
         for p in telemetry.points("agent_tool_calls_total")
     } == {("clock", "ok"): 1}
     assert [p.value for p in telemetry.points("agent_token_budget_used_ratio")] == [0.25]
+    assert [
+        (p.attributes["result"], p.value)
+        for p in telemetry.points("agent_response_cache_lookups_total")
+    ] == [("hit", 1)]
     units = telemetry.metric_units()
     assert units["agent_request_duration_seconds"] == "s"
     assert units["agent_llm_call_duration_seconds"] == "s"

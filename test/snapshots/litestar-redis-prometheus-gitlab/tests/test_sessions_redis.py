@@ -13,7 +13,11 @@ from triage_agent.config import Settings
 from triage_agent.sessions import create_store
 from triage_agent.sessions.redis import RedisSessionStore
 
-from store_contract import check_bad_answers_keep_the_session_usable, check_store_contract
+from store_contract import (
+    check_bad_answers_keep_the_session_usable,
+    check_store_contract,
+    check_values_expire,
+)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 live = pytest.mark.skipif(
@@ -69,3 +73,8 @@ def test_redis_url_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
     with pytest.raises(ValueError, match="REDIS_URL"):
         Settings(_env_file=None, session_store="redis")
+
+
+@live
+async def test_redis_values_expire(store: RedisSessionStore) -> None:
+    await check_values_expire(store)

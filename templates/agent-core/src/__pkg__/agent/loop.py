@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +26,11 @@ from ..web.errors import (
     UpstreamTimeout,
     ValidationFailed,
 )
+from . import context_window
 from .budget import TokenBudget
+from .fallback import call_with_fallback
 from .llm import ChatModel, Completion, Message, ToolCall, turn_deadline
+from .response_cache import CachedAnswer, ResponseCache
 from .schemas import ChatRequest, ChatResponse, ToolCallInfo, Usage
 from .text import clean_text
 from .tools import ToolRegistry
@@ -48,6 +51,8 @@ class AgentLimits:
     max_output_tokens: int = 1024
     request_timeout: float = 30.0
     max_message_chars: int = 8000
+    # Estimated input tokens per model call (agent/context_window.py); 0 = no bound.
+    max_input_tokens: int = 0
 
 
 @dataclass
@@ -55,6 +60,13 @@ class _Turn:
     input_tokens: int = 0
     output_tokens: int = 0
     tool_calls: list[ToolCallInfo] = field(default_factory=list)
+    # Fallback models (agent/fallback.py): where the chain starts, who answered.
+    model_index: int = 0
+    model: str = ""
+    streamed_text: bool = False
+    # Context trimming and the response cache, for the turn's log line.
+    trimmed_messages: int = 0
+    response_cache: str | None = None
 
 
 class Agent:
@@ -65,8 +77,13 @@ class Agent:
         store: SessionStore,
         budget: TokenBudget,
         limits: AgentLimits,
+        *,
+        fallbacks: Sequence[ChatModel] = (),
+        response_cache: ResponseCache | None = None,
     ) -> None:
         self.model = model
+        self.models: list[ChatModel] = [model, *fallbacks]
+        self.response_cache = response_cache
         self.tools = tools
         self.store = store
         self.budget = budget
@@ -90,7 +107,9 @@ class Agent:
         self.validate(request)
         await self.budget.check()
         session_id = request.session_id or uuid.uuid4().hex
-        turn = _Turn()
+        turn = _Turn(model=self.model.name)
+        if emit is not None:
+            emit = _noting_text(emit, turn)
         deadline = turn_deadline.set(time.monotonic() + self.limits.request_timeout)
         try:
             async with asyncio.timeout(self.limits.request_timeout):
@@ -108,6 +127,9 @@ class Agent:
                 "input_tokens": turn.input_tokens,
                 "output_tokens": turn.output_tokens,
                 "tool_calls": len(turn.tool_calls),
+                "model": turn.model,
+                **({"trimmed_messages": turn.trimmed_messages} if turn.trimmed_messages else {}),
+                **({"response_cache": turn.response_cache} if turn.response_cache else {}),
                 "user_message": request.message,
                 "answer": answer,
             },
@@ -118,6 +140,7 @@ class Agent:
             trace_id=trace_id,
             usage=Usage(input_tokens=turn.input_tokens, output_tokens=turn.output_tokens),
             tool_calls=turn.tool_calls,
+            model=turn.model,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
         )
 
@@ -132,9 +155,23 @@ class Agent:
             user_message,
         ]
         tools = self.tools.schemas()
+        cache_key: str | None = None
+        # The response cache: first turns only, never streams (agent/response_cache.py).
+        cache = self.response_cache
+        if cache is not None and cache.enabled and emit is None and not history:
+            cache_key = cache.key(request.message, tools)
+            cached = await cache.get(cache_key)
+            turn.response_cache = "miss" if cached is None else "hit"
+            if cached is not None:
+                turn.model = cached.model
+                turn.tool_calls = list(cached.tool_calls)
+                await self.store.append(
+                    session_id, [user_message, {"role": "assistant", "content": cached.answer}]
+                )
+                return cached.answer
         answer: str | None = None
         for _step in range(self.limits.max_steps):
-            completion = await self._call_model(messages, tools, emit)
+            completion = await self._call_model(messages, tools, emit, turn)
             turn.input_tokens += completion.input_tokens
             turn.output_tokens += completion.output_tokens
             if not completion.tool_calls:
@@ -168,26 +205,63 @@ class Agent:
         await self.store.append(
             session_id, [user_message, {"role": "assistant", "content": answer}]
         )
+        if cache is not None and cache_key is not None and answer != MAX_STEPS_ANSWER:
+            entry = CachedAnswer(answer=answer, model=turn.model, tool_calls=turn.tool_calls)
+            await cache.put(cache_key, entry)
         return answer
 
     async def _call_model(
-        self, messages: list[Message], tools: list[dict[str, Any]], emit: EventSink | None
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]],
+        emit: EventSink | None,
+        turn: _Turn,
+    ) -> Completion:
+        window = context_window.fit(
+            messages, tools, self.limits.max_input_tokens, _current_user_index(messages)
+        )
+        if window.dropped_messages > turn.trimmed_messages:
+            turn.trimmed_messages = window.dropped_messages
+            logger.info(
+                "context trimmed to AGENT_MAX_INPUT_TOKENS",
+                extra={
+                    "dropped_messages": window.dropped_messages,
+                    "estimated_input_tokens": window.estimated_tokens,
+                },
+            )
+
+        async def call(model: ChatModel) -> Completion:
+            return await self._call_one(model, window.messages, tools, emit)
+
+        turn.model_index, completion = await call_with_fallback(
+            self.models,
+            turn.model_index,
+            call,
+            may_fall_back=lambda: not turn.streamed_text,
+        )
+        turn.model = self.models[turn.model_index].name
+        return completion
+
+    async def _call_one(
+        self,
+        model: ChatModel,
+        messages: list[Message],
+        tools: list[dict[str, Any]],
+        emit: EventSink | None,
     ) -> Completion:
         max_tokens = self.limits.max_output_tokens
-        with observability.llm_call(self.model.name) as recorder:
+        with observability.llm_call(model.name) as recorder:
             try:
                 if emit is None:
-                    completion = await self.model.complete(messages, tools, max_tokens)
+                    completion = await model.complete(messages, tools, max_tokens)
                 else:
-                    completion = await self._stream_model(messages, tools, max_tokens, emit)
+                    completion = await self._stream_model(model, messages, tools, max_tokens, emit)
             except BaseException:
                 recorder.set_status("error")
                 raise
             recorder.set_status("ok")
             recorder.set_usage(completion.input_tokens, completion.output_tokens)
-        observability.record_tokens(
-            self.model.name, completion.input_tokens, completion.output_tokens
-        )
+        observability.record_tokens(model.name, completion.input_tokens, completion.output_tokens)
         # The model's output is untrusted: valid text from here on (agent/text.py).
         completion.content = clean_text(completion.content)
         completion.tool_calls = [
@@ -200,13 +274,14 @@ class Agent:
 
     async def _stream_model(
         self,
+        model: ChatModel,
         messages: list[Message],
         tools: list[dict[str, Any]],
         max_tokens: int,
         emit: EventSink,
     ) -> Completion:
         completion: Completion | None = None
-        async for item in self.model.stream(messages, tools, max_tokens):
+        async for item in model.stream(messages, tools, max_tokens):
             if isinstance(item, Completion):
                 completion = item
             else:
@@ -214,6 +289,25 @@ class Agent:
         if completion is None:
             raise UpstreamError("the model stream ended without a result")
         return completion
+
+
+def _noting_text(emit: EventSink, turn: _Turn) -> EventSink:
+    """``emit`` that notes the first ``token`` event (after it, no fallback)."""
+
+    async def noting(event: str, data: dict[str, Any]) -> None:
+        if event == "token":
+            turn.streamed_text = True
+        await emit(event, data)
+
+    return noting
+
+
+def _current_user_index(messages: list[Message]) -> int:
+    """The index of the turn's user message: the last one (tool results are role "tool")."""
+    for index in range(len(messages) - 1, 0, -1):
+        if messages[index].get("role") == "user":
+            return index
+    return len(messages) - 1
 
 
 def error_object(exc: BaseException, trace_id: str) -> dict[str, Any]:

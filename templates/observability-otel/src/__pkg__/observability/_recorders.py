@@ -156,3 +156,7 @@ def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
 
 def set_budget_ratio(ratio: float) -> None:
     _state.set_budget(ratio)
+
+
+def record_response_cache(result: str) -> None:
+    _state.instruments().response_cache.add(1, result)

@@ -35,6 +35,7 @@ __all__ = [
     "llm_call",
     "metrics_app",
     "prepare_process_tree",
+    "record_response_cache",
     "record_tokens",
     "set_budget_ratio",
     "setup",
@@ -221,3 +222,7 @@ def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
 
 def set_budget_ratio(ratio: float) -> None:
     _get_metrics().BUDGET_RATIO.set(ratio)
+
+
+def record_response_cache(result: str) -> None:
+    _child("RESPONSE_CACHE", result).inc()

@@ -38,6 +38,7 @@ LLM_CALL_DURATION = _BY_NAME[contract.LLM_CALL_DURATION.name]
 TOKENS = _BY_NAME[contract.TOKENS.name]
 TOOL_CALLS = _BY_NAME[contract.TOOL_CALLS.name]
 BUDGET_RATIO = _BY_NAME[contract.BUDGET_RATIO.name]
+RESPONSE_CACHE = _BY_NAME[contract.RESPONSE_CACHE.name]
 
 # What /metrics serves in single-process mode: exactly the contract's metrics
 # (the default registry also holds process_* and python_* collectors).

@@ -7,6 +7,7 @@ observability up, services started, ready; and the reverse at exit.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from .. import lifecycle, observability
 from ..agent.budget import TokenBudget
 from ..agent.fake import FakeChatModel
 from ..agent.llm import ChatModel, OpenAIChatModel
-from ..agent.loop import Agent, AgentLimits
+from ..agent.loop import SYSTEM_PROMPT, Agent, AgentLimits
+from ..agent.response_cache import ResponseCache
 from ..agent.tools import ToolRegistry, default_registry
 from ..config import Settings
 from ..observability_contract import ObservabilityStack
@@ -61,6 +63,31 @@ def create_model(settings: Settings) -> ChatModel:
     )
 
 
+def create_fallback_models(settings: Settings) -> list[ChatModel]:
+    """The LLM_FALLBACK_MODELS, in order. An entry on the primary's endpoint
+    uses LLM_API_KEY; one on another endpoint only the key its entry names
+    (the primary's key is never sent elsewhere)."""
+    models: list[ChatModel] = []
+    for entry in settings.fallback_models:
+        base_url = entry.base_url or settings.llm_endpoint
+        api_key = os.environ.get(entry.api_key_env, "") if entry.api_key_env else ""
+        if not entry.api_key_env and base_url == settings.llm_endpoint:
+            api_key = settings.llm_api_key
+        models.append(
+            OpenAIChatModel(
+                base_url=base_url,
+                api_key=api_key,
+                model=entry.model,
+                timeout=settings.llm_timeout,
+                max_retries=settings.llm_max_retries,
+                max_response_bytes=settings.llm_max_response_bytes,
+            )
+        )
+    if models:
+        logger.info("fallback models", extra={"models": [m.name for m in models]})
+    return models
+
+
 async def start_services(
     settings: Settings,
     *,
@@ -74,6 +101,17 @@ async def start_services(
     logger.info("session store connected", extra={"store": store.name})
     model = model or create_model(settings)
     budget = TokenBudget(store, settings.token_budget_daily)
+    fallbacks = create_fallback_models(settings)
+    response_cache = ResponseCache(
+        store,
+        settings.response_cache_ttl_seconds,
+        shared_across_keys=settings.response_cache_shared,
+        fingerprint=(
+            [model.name, *(m.name for m in fallbacks)],
+            SYSTEM_PROMPT,
+            settings.agent_max_output_tokens,
+        ),
+    )
     agent = Agent(
         model=model,
         tools=tools or default_registry(),
@@ -84,7 +122,10 @@ async def start_services(
             max_output_tokens=settings.agent_max_output_tokens,
             request_timeout=settings.request_timeout,
             max_message_chars=settings.max_message_chars,
+            max_input_tokens=settings.agent_max_input_tokens,
         ),
+        fallbacks=fallbacks,
+        response_cache=response_cache,
     )
     return Services(
         settings=settings,
@@ -98,6 +139,8 @@ async def start_services(
 
 async def stop_services(services: Services) -> None:
     await services.model.aclose()
+    for fallback in services.agent.models[1:]:
+        await fallback.aclose()
     await services.store.close()
 
 

@@ -89,11 +89,13 @@ class Instruments:
         self.llm_calls = Tally(*contract.LLM_CALLS.labels)
         self.tokens = Tally(*contract.TOKENS.labels)
         self.tool_calls = Tally(*contract.TOOL_CALLS.labels)
+        self.response_cache = Tally(*contract.RESPONSE_CACHE.labels)
         _observable(meter, contract.REQUESTS, self.requests)
         _observable(meter, contract.ACTIVE_REQUESTS, self.active_requests)
         _observable(meter, contract.LLM_CALLS, self.llm_calls)
         _observable(meter, contract.TOKENS, self.tokens)
         _observable(meter, contract.TOOL_CALLS, self.tool_calls)
+        _observable(meter, contract.RESPONSE_CACHE, self.response_cache)
         self.budget_used = meter.create_observable_gauge(
             contract.BUDGET_RATIO.name,
             callbacks=[_observe_budget],

@@ -21,6 +21,7 @@ __all__ = [
     "llm_call",
     "metrics_app",
     "prepare_process_tree",
+    "record_response_cache",
     "record_tokens",
     "set_budget_ratio",
     "setup",
@@ -91,4 +92,8 @@ def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
 
 
 def set_budget_ratio(ratio: float) -> None:
+    return None
+
+
+def record_response_cache(result: str) -> None:
     return None

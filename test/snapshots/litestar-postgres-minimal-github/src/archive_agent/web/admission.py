@@ -9,6 +9,7 @@ checked by the agent itself, after the body is valid (``Agent.run()``,
 from __future__ import annotations
 
 from .. import lifecycle
+from ..agent.response_cache import current_caller
 from .errors import ShuttingDown
 from .security import authenticate
 from .services import Services
@@ -29,5 +30,7 @@ async def admit(
     caller = client_host or "unknown"
     if settings.auth_enabled:
         caller = "key:" + authenticate(authorization, x_api_key, settings.api_keys)
+        # The response cache keeps each key's entries apart (agent/response_cache.py).
+        current_caller.set(caller)
     await services.rate_limiter.hit(caller)
     return caller
