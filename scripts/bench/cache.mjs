@@ -42,13 +42,13 @@ function startModel() {
   });
 }
 
-/** 2 × distinct first-turn messages: each distinct one asked once, then again REPEAT_DISTANCE requests later. */
+/** 2 × distinct first-turn messages: each distinct one asked once, then again at least REPEAT_DISTANCE requests later. */
 export function workload(distinct) {
   const question = (i) => `Question number ${i}: what does the service do with it?`;
   const sequence = [];
-  for (let i = 0; i < distinct + REPEAT_DISTANCE / 2; i++) {
+  for (let i = 0; i < distinct + REPEAT_DISTANCE; i++) {
     if (i < distinct) sequence.push({ message: question(i), repeat: false });
-    const earlier = i - REPEAT_DISTANCE / 2;
+    const earlier = i - REPEAT_DISTANCE;
     if (earlier >= 0) sequence.push({ message: question(earlier), repeat: true });
   }
   return sequence;
@@ -152,7 +152,13 @@ export async function cacheGroup({ work, quick }) {
             throw new Error(`the service did not answer /health: ${tail(fs.readFileSync(logFile, 'utf8'), 8)}`);
           }
           log(`cache: round ${r + 1}/${rounds}: cache ${setting}, ${sequence.length} first turns`);
+          // Warm-up turns, not measured: imports, the first connections.
+          await drive(
+            base,
+            Array.from({ length: 2 * CONCURRENCY }, (_, i) => ({ message: `warm-up turn ${i}`, repeat: false })),
+          );
           const callsBefore = model.state.calls;
+          const lookupsBefore = cacheLookups(await getText(`${base}/metrics`));
           const { results, seconds } = await drive(base, sequence);
           const failed = results.filter((x) => x.status !== 200).length;
           if (failed) throw new Error(`${failed} of ${results.length} turns failed (cache ${setting})`);
@@ -175,7 +181,10 @@ export async function cacheGroup({ work, quick }) {
             firstAskedP50ms: pct((q) => !q.repeat, 50),
             repeatedP50ms: pct((q) => q.repeat, 50),
             turnsPerSecond: round(results.length / seconds, 1),
-            lookups: cacheLookups(metrics),
+            lookups: {
+              hit: cacheLookups(metrics).hit - lookupsBefore.hit,
+              miss: cacheLookups(metrics).miss - lookupsBefore.miss,
+            },
           });
         } finally {
           await proc.stop();
@@ -206,7 +215,7 @@ export async function cacheGroup({ work, quick }) {
     settings: {
       app: `node bin/create-agent-service.js ${NAME} --yes (fastapi, prometheus, memory store); WORKERS=1, LOG_LEVEL=warning; RESPONSE_CACHE_TTL_SECONDS=0 (off) or ${TTL_SECONDS} (on)`,
       model: `a local OpenAI-compatible endpoint (LLM_BASE_URL on loopback) answering every call after ${MODEL_LATENCY_MS} ms, counting its calls`,
-      workload: `${sequence.length} first turns (no session_id): ${distinct} distinct questions, each asked a second time ${REPEAT_DISTANCE} requests after the first (half the turns repeat); ${CONCURRENCY} in flight; ${rounds} round(s), off and on interleaved; medians`,
+      workload: `${sequence.length} first turns (no session_id): ${distinct} distinct questions, each asked a second time at least ${REPEAT_DISTANCE} requests after the first (half the turns repeat), after ${2 * CONCURRENCY} warm-up turns; ${CONCURRENCY} in flight; ${rounds} round(s), off and on interleaved; medians`,
     },
     summary,
   };

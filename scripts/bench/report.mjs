@@ -367,6 +367,8 @@ function cacheSection(C) {
     row('off (`RESPONSE_CACHE_TTL_SECONDS=0`, the default)', C.summary.off),
     row('on', C.summary.on),
     '',
+    'Upstream calls and hits are counted by the model endpoint and the service; a repeat that arrives while its first ask is still in flight is a miss (the cache does not merge concurrent identical turns).',
+    '',
   );
   return out;
 }
