@@ -29,7 +29,7 @@ from archive_agent.agent.tools import default_registry
 from archive_agent.config import FallbackModel, parse_fallback_model
 from archive_agent.sessions.memory import MemorySessionStore
 from archive_agent.web.errors import UpstreamError, UpstreamTimeout
-from archive_agent.web.services import create_fallback_models
+from archive_agent.web.services import create_cheap_model, create_fallback_models
 
 from conftest import make_settings
 
@@ -337,6 +337,55 @@ def test_the_primary_key_is_never_sent_to_another_endpoint(
         "Bearer sk-spare",
     ]
     assert str(same._client.base_url) == "https://primary.test/v1/"
+
+
+# --- the cheap-turn routing rule --------------------------------------------------------
+
+
+def routed_agent(cheap: OpenAIChatModel, primary: OpenAIChatModel) -> Agent:
+    store = MemorySessionStore(max_messages=50)
+    return Agent(
+        model=primary,
+        tools=default_registry(),
+        store=store,
+        budget=TokenBudget(store, 0),
+        limits=AgentLimits(),
+        cheap_model=cheap,
+        cheap_max_chars=10,
+    )
+
+
+async def test_short_messages_go_to_the_cheap_model_first(llm_calls: LlmCalls) -> None:
+    cheap = endpoint("cheap", lambda request: answer("cheap answer"))
+    primary = endpoint("primary", lambda request: answer("primary answer"))
+    agent = routed_agent(cheap, primary)
+    short = await agent.run(ChatRequest(message="x" * 10), trace_id="t")
+    long = await agent.run(ChatRequest(message="x" * 11), trace_id="t")
+    assert (short.model, short.answer) == ("cheap", "cheap answer")
+    assert (long.model, long.answer) == ("primary", "primary answer")
+    assert llm_calls.calls == [("cheap", "ok"), ("primary", "ok")]
+
+
+async def test_a_failing_cheap_model_falls_back_to_the_primary(llm_calls: LlmCalls) -> None:
+    cheap = endpoint("cheap", lambda request: httpx.Response(503))
+    primary = endpoint("primary", lambda request: answer("primary answer"))
+    response = await routed_agent(cheap, primary).run(ChatRequest(message="hi"), trace_id="t")
+    assert response.model == "primary"
+    assert llm_calls.calls == [("cheap", "error"), ("primary", "ok")]
+
+
+def test_the_cheap_model_is_on_the_primary_endpoint_and_needs_one() -> None:
+    settings = make_settings(
+        llm_base_url="https://primary.test/v1", llm_api_key="sk-primary", llm_cheap_model="mini"
+    )
+    cheap = create_cheap_model(settings)
+    assert isinstance(cheap, OpenAIChatModel)
+    assert cheap.name == "mini"
+    assert str(cheap._client.base_url) == "https://primary.test/v1/"
+    assert cheap._client.headers["authorization"] == "Bearer sk-primary"
+    assert create_cheap_model(make_settings(llm_api_key="sk")) is None
+    with pytest.raises(ValueError, match="LLM_CHEAP_MODEL: needs a model endpoint"):
+        make_settings(llm_cheap_model="mini")
 
 
 # --- prompt-cache friendly requests -------------------------------------------------------

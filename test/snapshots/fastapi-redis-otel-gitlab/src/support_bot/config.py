@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     agent_max_input_tokens: int = Field(default=32_000, ge=0)
     response_cache_ttl_seconds: int = Field(default=0, ge=0, le=30 * 24 * 3600)
     response_cache_shared: bool = False
+    llm_cheap_model: str = ""
+    llm_cheap_max_chars: int = Field(default=200, ge=1, le=100_000)
     token_budget_daily: int = Field(default=0, ge=0)
 
     session_store: SessionStoreName = "memory"
@@ -206,6 +208,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LLM_FALLBACK_MODELS: needs a model endpoint (LLM_BASE_URL or LLM_API_KEY);"
                 " the fake model never fails"
+            )
+        if self.llm_cheap_model and self.uses_fake_llm:
+            raise ValueError(
+                "LLM_CHEAP_MODEL: needs a model endpoint (LLM_BASE_URL or LLM_API_KEY)"
             )
         store: str = self.session_store
         if store == "redis" and not self.redis_url:

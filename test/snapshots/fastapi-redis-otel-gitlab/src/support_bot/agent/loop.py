@@ -31,6 +31,7 @@ from .budget import TokenBudget
 from .fallback import call_with_fallback
 from .llm import ChatModel, Completion, Message, ToolCall, turn_deadline
 from .response_cache import CachedAnswer, ResponseCache
+from .routing import models_for_turn
 from .schemas import ChatRequest, ChatResponse, ToolCallInfo, Usage
 from .text import clean_text
 from .tools import ToolRegistry
@@ -60,7 +61,8 @@ class _Turn:
     input_tokens: int = 0
     output_tokens: int = 0
     tool_calls: list[ToolCallInfo] = field(default_factory=list)
-    # Fallback models (agent/fallback.py): where the chain starts, who answered.
+    # Fallback models (agent/fallback.py): the turn's chain, where it starts, who answered.
+    models: list[ChatModel] = field(default_factory=list)
     model_index: int = 0
     model: str = ""
     streamed_text: bool = False
@@ -80,10 +82,15 @@ class Agent:
         *,
         fallbacks: Sequence[ChatModel] = (),
         response_cache: ResponseCache | None = None,
+        cheap_model: ChatModel | None = None,
+        cheap_max_chars: int = 0,
     ) -> None:
         self.model = model
         self.models: list[ChatModel] = [model, *fallbacks]
         self.response_cache = response_cache
+        # The cheap-turn routing rule (agent/routing.py); off without a cheap model.
+        self.cheap_model = cheap_model
+        self.cheap_max_chars = cheap_max_chars
         self.tools = tools
         self.store = store
         self.budget = budget
@@ -107,7 +114,10 @@ class Agent:
         self.validate(request)
         await self.budget.check()
         session_id = request.session_id or uuid.uuid4().hex
-        turn = _Turn(model=self.model.name)
+        models = models_for_turn(
+            self.models, self.cheap_model, self.cheap_max_chars, request.message
+        )
+        turn = _Turn(models=models, model=models[0].name)
         if emit is not None:
             emit = _noting_text(emit, turn)
         deadline = turn_deadline.set(time.monotonic() + self.limits.request_timeout)
@@ -236,12 +246,12 @@ class Agent:
             return await self._call_one(model, window.messages, tools, emit)
 
         turn.model_index, completion = await call_with_fallback(
-            self.models,
+            turn.models,
             turn.model_index,
             call,
             may_fall_back=lambda: not turn.streamed_text,
         )
-        turn.model = self.models[turn.model_index].name
+        turn.model = turn.models[turn.model_index].name
         return completion
 
     async def _call_one(

@@ -100,6 +100,20 @@ def create_fallback_models(settings: Settings) -> list[ChatModel]:
     return models
 
 
+def create_cheap_model(settings: Settings) -> ChatModel | None:
+    """LLM_CHEAP_MODEL on the primary's endpoint and key, or None (routing off)."""
+    if not settings.llm_cheap_model:
+        return None
+    return OpenAIChatModel(
+        base_url=settings.llm_endpoint,
+        api_key=settings.llm_api_key,
+        model=settings.llm_cheap_model,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        max_response_bytes=settings.llm_max_response_bytes,
+    )
+
+
 async def start_services(
     settings: Settings,
     *,
@@ -121,6 +135,7 @@ async def start_services(
         mcp_tools = McpTools(settings.mcp_servers, registry, os.environ)
         await mcp_tools.start()
     fallbacks = create_fallback_models(settings)
+    cheap_model = create_cheap_model(settings)
     response_cache = ResponseCache(
         store,
         settings.response_cache_ttl_seconds,
@@ -129,6 +144,7 @@ async def start_services(
             [model.name, *(m.name for m in fallbacks)],
             SYSTEM_PROMPT,
             settings.agent_max_output_tokens,
+            [cheap_model.name, settings.llm_cheap_max_chars] if cheap_model else None,
         ),
     )
     agent = Agent(
@@ -145,6 +161,8 @@ async def start_services(
         ),
         fallbacks=fallbacks,
         response_cache=response_cache,
+        cheap_model=cheap_model,
+        cheap_max_chars=settings.llm_cheap_max_chars,
     )
     return Services(
         settings=settings,
@@ -163,6 +181,8 @@ async def stop_services(services: Services) -> None:
     await services.model.aclose()
     for fallback in services.agent.models[1:]:
         await fallback.aclose()
+    if services.agent.cheap_model is not None:
+        await services.agent.cheap_model.aclose()
     await services.store.close()
 
 
