@@ -60,6 +60,8 @@ FAULTS_PORT=$((PORT_BASE + 5))   # the faults container
 FAULTS_UPSTREAM_PORT=$((PORT_BASE + 6)) # the misbehaving model endpoint it calls
 MCP_APP_PORT=$((PORT_BASE + 7))  # the mcp stage's container
 MCP_TOOLS_PORT=$((PORT_BASE + 8)) # the MCP server beside it
+FALLBACK_PRIMARY_PORT=$((PORT_BASE + 16)) # conformance's fallback pass: the failing primary model endpoint
+FALLBACK_SPARE_PORT=$((PORT_BASE + 17))   # and the spare it falls back to
 export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
 CAS="cas${PIPELINE_ID:+-$PIPELINE_ID}" # image and container name prefix
 API_KEY="cas-pipeline-key-0123456789"
@@ -535,6 +537,20 @@ stage_conformance() {
     --outputFile.json="$(frag "$p")/conformance-budget.json" test/conformance/budget.test.ts test/conformance/usage.test.ts || rc=1
   grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  token budgets 1200\/day per key, 2000\/day in all: /'
   $ENGINE logs "$vname" >"$OUT/logs/$p/container-$vname-budget.log" 2>&1 || true
+  remove_container "$vname"
+  # Pass 5: a failing primary model endpoint and a spare in LLM_FALLBACK_MODELS
+  # (test/conformance/fallback.test.ts starts both on loopback), the response cache on.
+  CONTAINER_HOST_NETWORK=1 start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" \
+    "LLM_BASE_URL=http://127.0.0.1:$FALLBACK_PRIMARY_PORT/v1" "LLM_API_KEY=conformance-primary-key" \
+    "LLM_MODEL=primary-model" "LLM_FALLBACK_MODELS=spare-model|http://127.0.0.1:$FALLBACK_SPARE_PORT/v1" \
+    "LLM_TIMEOUT=2" "LLM_MAX_RETRIES=1" "RESPONSE_CACHE_TTL_SECONDS=60" >/dev/null || return 1
+  CONFORMANCE_BASE_URL=$(base_url_for "$VARIANT_PORT") CONFORMANCE_API_KEY=$API_KEY CONFORMANCE_SECOND_API_KEY=$SECOND_KEY \
+    CONFORMANCE_FALLBACK_PRIMARY_PORT=$FALLBACK_PRIMARY_PORT CONFORMANCE_FALLBACK_SPARE_PORT=$FALLBACK_SPARE_PORT \
+    CONFORMANCE_RESPONSE_CACHE_TTL_SECONDS=60 \
+    run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
+    --outputFile.json="$(frag "$p")/conformance-fallback.json" test/conformance/fallback.test.ts || rc=1
+  grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  fallback models, response cache: /'
+  $ENGINE logs "$vname" >"$OUT/logs/$p/container-$vname-fallback.log" 2>&1 || true
   remove_container "$vname"
   # Pass 4, observability=prometheus: scripts/verify-observability.sh against the
   # hardened container (its WORKERS, the multiprocess directory on the tmpfs), a

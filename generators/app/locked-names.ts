@@ -108,6 +108,7 @@ export const TEST_MODULES: readonly string[] = [
   'test_api_otel',
   'test_budget_security',
   'test_config',
+  'test_cost_controls',
   'test_errors',
   'test_evals',
   'test_fake_model',

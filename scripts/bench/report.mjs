@@ -397,6 +397,27 @@ function budgetsSection(B) {
   return out;
 }
 
+function cacheSection(C) {
+  const out = ['## Response cache', '', ...groupHeader(C, 'cache')];
+  if (!C?.summary) return out;
+  const row = (label, x) =>
+    x
+      ? `| ${label} | ${x.upstreamCalls} of ${x.turns} | ${x.p50ms} ms | ${x.p90ms} ms | ${x.firstAskedP50ms} ms | ${x.repeatedP50ms} ms | ${x.turnsPerSecond} | ${x.lookups ? `${x.lookups.hit} / ${x.lookups.miss}` : 'n/a'} |`
+      : `| ${label} | not measured | | | | | | |`;
+  out.push(
+    `${C.settings.workload}. Model: ${C.settings.model}. Service: ${C.settings.app}.`,
+    '',
+    '| response cache | upstream calls | p50 | p90 | p50, first asked | p50, repeated | turns/s | cache hits / misses (`agent_response_cache_lookups_total`, last round) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('off (`RESPONSE_CACHE_TTL_SECONDS=0`, the default)', C.summary.off),
+    row('on', C.summary.on),
+    '',
+    'Upstream calls and hits are counted by the model endpoint and the service; a repeat that arrives while its first ask is still in flight is a miss (the cache does not merge concurrent identical turns).',
+    '',
+  );
+  return out;
+}
+
 export function renderBenchmarks(results) {
   const m = results.machine;
   const out = [
@@ -408,7 +429,7 @@ export function renderBenchmarks(results) {
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|budgets')}; ${code('--quick')} for a short smoke run.`,
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|budgets|cache')}; ${code('--quick')} for a short smoke run.`,
     '',
     '## Targets',
     '',
@@ -422,6 +443,7 @@ export function renderBenchmarks(results) {
     ...instrumentsSection(results.groups?.instruments),
     ...serversSection(results.groups?.servers),
     ...budgetsSection(results.groups?.budgets),
+    ...cacheSection(results.groups?.cache),
   ];
   return `${out
     .join('\n')

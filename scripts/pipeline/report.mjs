@@ -156,6 +156,7 @@ function presetReport(p) {
       auth_on: vitestCounts(join(dir, 'conformance.json')),
       auth_off_docs_off_rate_limited: vitestCounts(join(dir, 'conformance-variant.json')),
       token_budget: vitestCounts(join(dir, 'conformance-budget.json')),
+      fallback_models_response_cache: vitestCounts(join(dir, 'conformance-fallback.json')),
       observability_against_container: vitestCounts(join(dir, 'observability-container.json')),
       mcp: vitestCounts(join(dir, 'conformance-mcp.json')),
     },
@@ -201,9 +202,9 @@ for (const r of reports) {
 }
 lines.push('', '## Images', '');
 lines.push(
-  '| preset | image size | cold build | rebuild after a code change | time to healthy | conformance (auth on) | conformance (auth off, docs off, rate limit) | token budget | MCP | drain |',
+  '| preset | image size | cold build | rebuild after a code change | time to healthy | conformance (auth on) | conformance (auth off, docs off, rate limit) | token budget | fallback models, response cache | MCP | drain |',
 );
-lines.push('| --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- |');
+lines.push('| --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- | --- |');
 for (const r of reports) {
   if (!r.image && !r.conformance?.auth_on && !r.drain) continue;
   const c = (x) => (x ? `${x.passed} passed, ${x.failed} failed, ${x.skipped} skipped` : '–');
@@ -211,7 +212,7 @@ for (const r of reports) {
     ? `${r.drain.passed ? 'ok' : 'FAIL'}: ${r.drain.in_flight_at_signal ?? '?'} in flight, exit ${r.drain.exit_code} after ${r.drain.exit_after_s} s`
     : '–';
   lines.push(
-    `| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${c(r.conformance?.mcp)} | ${d} |`,
+    `| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${c(r.conformance?.fallback_models_response_cache)} | ${c(r.conformance?.mcp)} | ${d} |`,
   );
 }
 const evalRows = reports.filter((r) => r.evals);

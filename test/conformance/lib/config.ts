@@ -61,6 +61,13 @@ export const config = {
   docs: onOff('CONFORMANCE_DOCS', true),
   /** The built-in fake model answers (no LLM_BASE_URL/LLM_API_KEY): enables tool-call checks. */
   fakeModel: onOff('CONFORMANCE_FAKE_MODEL', true),
+  /** Ports of the fallback pass's model endpoints (fallback.test.ts starts them; 0 = skip the pass). */
+  fallbackPrimaryPort: int('CONFORMANCE_FALLBACK_PRIMARY_PORT', 0),
+  fallbackSparePort: int('CONFORMANCE_FALLBACK_SPARE_PORT', 0),
+  /** RESPONSE_CACHE_TTL_SECONDS the service runs with (0 = off: the cache checks are skipped). */
+  responseCacheTtlSeconds: int('CONFORMANCE_RESPONSE_CACHE_TTL_SECONDS', 0),
+  /** A second valid API key, for checks that two keys are kept apart. */
+  secondApiKey: env('CONFORMANCE_SECOND_API_KEY'),
   /** Number of random bad inputs in the fuzz test. */
   fuzzCount: int('CONFORMANCE_FUZZ_COUNT', 1000),
   /** Seed of the fuzz generator (printed with every failure, to replay it). */

@@ -94,5 +94,6 @@ export function expectChatShape(body: any, ctx = ''): void {
     expect(tc.name, where).toBeTypeOf('string');
     expect(['ok', 'error'], where).toContain(tc.status);
   }
+  expect(body.model, `${where}: model (the model that answered)`).toBeTypeOf('string');
   expect(typeof body.latency_ms === 'number' && Number.isFinite(body.latency_ms) && body.latency_ms >= 0, `${where}: latency_ms`).toBe(true);
 }

@@ -61,6 +61,24 @@ async def check_store_contract(store: SessionStore) -> None:
     assert await store.incr(counter, 2, 60) == 7
     assert await store.get_counter(counter) == 7
 
+    # values with a TTL (the response cache)
+    value_key = f"value-{uuid.uuid4().hex}"
+    assert await store.get_value(value_key) is None
+    await store.set_value(value_key, '{"answer": "ünïcode ✓"}', 60)
+    assert await store.get_value(value_key) == '{"answer": "ünïcode ✓"}'
+    await store.set_value(value_key, "replaced", 60)
+    assert await store.get_value(value_key) == "replaced"
+    assert await store.get_value(f"value-{uuid.uuid4().hex}") is None
+
+
+async def check_values_expire(store: SessionStore) -> None:
+    """A value is gone once its TTL passed (a real second on a live server)."""
+    key = f"value-{uuid.uuid4().hex}"
+    await store.set_value(key, "soon gone", 1)
+    assert await store.get_value(key) == "soon gone"
+    await asyncio.sleep(1.2)
+    assert await store.get_value(key) is None
+
 
 async def check_bad_answers_keep_the_session_usable(store: SessionStore) -> None:
     """A lone surrogate or a NUL from the model never poisons the session."""

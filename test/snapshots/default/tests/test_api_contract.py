@@ -123,7 +123,16 @@ def test_chat(client: TestClient) -> None:
     )
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"answer", "session_id", "trace_id", "usage", "tool_calls", "latency_ms"}
+    assert set(body) == {
+        "answer",
+        "session_id",
+        "trace_id",
+        "usage",
+        "tool_calls",
+        "model",
+        "latency_ms",
+    }
+    assert body["model"] == "fake"
     assert "42" in body["answer"]
     assert body["tool_calls"] == [{"name": "calculator", "status": "ok"}]
     assert body["usage"]["input_tokens"] > 0
@@ -236,6 +245,24 @@ def test_401_unauthorized(client_factory: ClientFactory, headers: dict[str, str]
 def test_valid_keys_pass(client_factory: ClientFactory, headers: dict[str, str]) -> None:
     client = client_factory(make_settings(api_keys="key-1,key-2"))
     assert chat(client, headers=headers).status_code == 200
+
+
+def test_the_response_cache_keeps_api_keys_apart(client_factory: ClientFactory) -> None:
+    client = client_factory(make_settings(api_keys="key-1,key-2", response_cache_ttl_seconds=60))
+
+    def ask(key: str) -> dict[str, Any]:
+        response = chat(client, "what is 6*7", headers={"X-API-Key": key})
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+    first, other_key, again = ask("key-1"), ask("key-2"), ask("key-1")
+    assert first["usage"]["input_tokens"] > 0  # asked the model
+    assert other_key["usage"]["input_tokens"] > 0  # another key: its own entry
+    assert again["usage"] == {"input_tokens": 0, "output_tokens": 0}  # from the cache
+    assert again["answer"] == first["answer"]
+    assert again["tool_calls"] == first["tool_calls"]
+    assert ask("key-2")["usage"] == {"input_tokens": 0, "output_tokens": 0}
 
 
 def test_auth_disabled(client_factory: ClientFactory) -> None:

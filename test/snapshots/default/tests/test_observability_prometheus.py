@@ -76,6 +76,10 @@ async def test_metrics_have_the_contract_names_and_labels() -> None:
     assert sample("agent_cost_usd_total", model="m1") == pytest.approx(0.002)
     observability.set_key_budget_ratio("0123456789abcdef", 0.5)
     assert sample("agent_key_token_budget_used_ratio", key_id="0123456789abcdef") == 0.5
+
+    before = sample("agent_response_cache_lookups_total", result="hit") or 0
+    observability.record_response_cache("hit")
+    assert sample("agent_response_cache_lookups_total", result="hit") == before + 1
     assert observability.current_trace_ids() is None
     observability.shutdown()
 

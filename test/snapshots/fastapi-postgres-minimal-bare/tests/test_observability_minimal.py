@@ -23,4 +23,5 @@ async def test_minimal_stack_is_a_no_op() -> None:
     assert tool.status == "ok"
     observability.record_tokens("m", 1, 2)
     observability.set_budget_ratio(0.5)
+    observability.record_response_cache("miss")
     observability.shutdown()

@@ -23,6 +23,7 @@ from store_contract import (
     check_bad_answers_keep_the_session_usable,
     check_key_budget_shared_across_processes,
     check_store_contract,
+    check_values_expire,
 )
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -126,3 +127,8 @@ def test_database_url_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(ValueError, match="DATABASE_URL"):
         Settings(_env_file=None, session_store="postgres")
+
+
+@live
+async def test_postgres_values_expire(store: PostgresSessionStore) -> None:
+    await check_values_expire(store)

@@ -68,3 +68,17 @@ async def test_memory_store_is_bounded_by_bytes() -> None:
 
 async def test_memory_session_survives_bad_answers() -> None:
     await check_bad_answers_keep_the_session_usable(MemorySessionStore(max_messages=50))
+
+
+async def test_memory_values_expire_and_are_bounded() -> None:
+    now = [100.0]
+    store = MemorySessionStore(max_messages=4, clock=lambda: now[0], max_value_bytes=100)
+    await store.set_value("a", "x" * 40, ttl_seconds=10)
+    now[0] += 11
+    assert await store.get_value("a") is None
+    await store.set_value("b", "y" * 40, ttl_seconds=10)
+    await store.set_value("c", "z" * 40, ttl_seconds=10)
+    await store.set_value("d", "w" * 40, ttl_seconds=10)  # over 100 bytes: the oldest goes
+    assert await store.get_value("b") is None
+    assert await store.get_value("d") == "w" * 40
+    assert store._value_bytes <= 100

@@ -17,6 +17,7 @@ from store_contract import (
     check_bad_answers_keep_the_session_usable,
     check_key_budget_shared_across_processes,
     check_store_contract,
+    check_values_expire,
 )
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -82,3 +83,8 @@ def test_redis_url_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
     with pytest.raises(ValueError, match="REDIS_URL"):
         Settings(_env_file=None, session_store="redis")
+
+
+@live
+async def test_redis_values_expire(store: RedisSessionStore) -> None:
+    await check_values_expire(store)

@@ -131,6 +131,7 @@ async def fake_app(scope: Any, receive: Any, send: Any) -> None:
             tool.set_status("ok")
         observability.set_budget_ratio(0.25)
         observability.set_key_budget_ratio("0123456789abcdef", 0.5)
+        observability.record_response_cache("hit")
         ids = observability.current_trace_ids()
         body = {"ids": list(ids) if ids else None}
         status = 200
@@ -182,6 +183,7 @@ def test_interface_names() -> None:
         "tool_call",
         "record_tokens",
         "set_budget_ratio",
+        "record_response_cache",
     ):
         assert callable(getattr(observability, name)), name
     assert observability.metrics_app() is None
@@ -274,6 +276,10 @@ def test_contract_metrics_names_units_labels_and_buckets(telemetry: Telemetry) -
         for p in telemetry.points("agent_tool_calls_total")
     } == {("clock", "ok"): 1}
     assert [p.value for p in telemetry.points("agent_token_budget_used_ratio")] == [0.25]
+    assert [
+        (p.attributes["result"], p.value)
+        for p in telemetry.points("agent_response_cache_lookups_total")
+    ] == [("hit", 1)]
     units = telemetry.metric_units()
     assert units["agent_request_duration_seconds"] == "s"
     assert units["agent_llm_call_duration_seconds"] == "s"

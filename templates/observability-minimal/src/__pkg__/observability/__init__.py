@@ -22,6 +22,7 @@ __all__ = [
     "metrics_app",
     "prepare_process_tree",
     "record_cost",
+    "record_response_cache",
     "record_tokens",
     "set_budget_ratio",
     "set_key_budget_ratio",
@@ -103,4 +104,8 @@ def record_cost(model: str, usd: float) -> None:
 
 
 def set_key_budget_ratio(key_id: str, ratio: float) -> None:
+    return None
+
+
+def record_response_cache(result: str) -> None:
     return None

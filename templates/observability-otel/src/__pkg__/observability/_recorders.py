@@ -176,3 +176,7 @@ def record_cost(model: str, usd: float) -> None:
 
 def set_key_budget_ratio(key_id: str, ratio: float) -> None:
     _state.instruments().key_budget_ratios.set(float(ratio), key_id)
+
+
+def record_response_cache(result: str) -> None:
+    _state.instruments().response_cache.add(1, result)

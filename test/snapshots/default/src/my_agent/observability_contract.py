@@ -116,6 +116,14 @@ KEY_BUDGET_RATIO = MetricSpec(
     ("key_id",),
 )
 
+RESPONSE_CACHE = MetricSpec(
+    "agent_response_cache_lookups_total",
+    "counter",
+    "Response cache lookups by result (hit/miss); only with RESPONSE_CACHE_TTL_SECONDS.",
+    ("result",),
+    "{lookup}",
+)
+
 METRICS: tuple[MetricSpec, ...] = (
     REQUESTS,
     REQUEST_DURATION,
@@ -127,6 +135,7 @@ METRICS: tuple[MetricSpec, ...] = (
     BUDGET_RATIO,
     COST,
     KEY_BUDGET_RATIO,
+    RESPONSE_CACHE,
 )
 
 
@@ -207,3 +216,6 @@ class ObservabilityStack(Protocol):
 
     def set_key_budget_ratio(self, key_id: str, ratio: float) -> None:
         """``key_id`` is already bounded (``agent/key_budget.py``)."""
+
+    def record_response_cache(self, result: str) -> None:
+        """One response cache lookup: ``hit`` or ``miss``."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import sys
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -47,6 +49,35 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return tuple(item.strip() for item in value.split(",") if item.strip())
     return value
+
+
+@dataclass(frozen=True)
+class FallbackModel:
+    """One ``LLM_FALLBACK_MODELS`` entry: ``model``, ``model|base_url`` or
+    ``model|base_url|API_KEY_VARIABLE``."""
+
+    model: str
+    base_url: str = ""  # empty: the primary's endpoint (LLM_BASE_URL)
+    api_key_env: str = ""  # the variable holding this endpoint's key
+
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+MAX_FALLBACK_MODELS = 4
+
+
+def parse_fallback_model(entry: str) -> FallbackModel:
+    parts = [part.strip() for part in entry.split("|")]
+    if len(parts) > 3 or not parts[0] or any(c.isspace() for c in parts[0]):
+        raise ValueError(f"{entry!r} is not model, model|base_url or model|base_url|KEY_VARIABLE")
+    model, base_url, key_env = (*parts, "", "")[:3]
+    base_url = base_url.rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ValueError(f"{entry!r}: the base URL must start with http:// or https://")
+    if key_env and not _ENV_NAME.fullmatch(key_env):
+        raise ValueError(f"{entry!r}: {key_env!r} is not an environment variable name")
+    if key_env and not os.environ.get(key_env):
+        raise ValueError(f"{entry!r}: the variable {key_env} is not set")
+    return FallbackModel(model=model, base_url=base_url, api_key_env=key_env)
 
 
 class Settings(BaseSettings):
@@ -100,6 +131,13 @@ class Settings(BaseSettings):
 
     agent_max_steps: int = Field(default=8, ge=1, le=100)
     agent_max_output_tokens: int = Field(default=1024, ge=1)
+    # Cost controls (agent/fallback.py, agent/context_window.py, agent/response_cache.py).
+    llm_fallback_models: Annotated[tuple[str, ...], NoDecode] = ()
+    agent_max_input_tokens: int = Field(default=32_000, ge=0)
+    response_cache_ttl_seconds: int = Field(default=0, ge=0, le=30 * 24 * 3600)
+    response_cache_shared: bool = False
+    llm_cheap_model: str = ""
+    llm_cheap_max_chars: int = Field(default=200, ge=1, le=100_000)
     token_budget_daily: int = Field(default=0, ge=0)
 
     # Budgets per API key and per end user (agent/key_budget.py), spend from a price table.
@@ -129,7 +167,12 @@ class Settings(BaseSettings):
     _mcp_servers: tuple[McpServerConfig, ...] = PrivateAttr(default=())
 
     @field_validator(
-        "api_keys", "cors_origins", "fake_llm_misbehave", "forwarded_allow_ips", mode="before"
+        "api_keys",
+        "cors_origins",
+        "fake_llm_misbehave",
+        "forwarded_allow_ips",
+        "llm_fallback_models",
+        mode="before",
     )
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -184,6 +227,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
+    @field_validator("llm_fallback_models")
+    @classmethod
+    def _fallbacks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) > MAX_FALLBACK_MODELS:
+            raise ValueError(f"at most {MAX_FALLBACK_MODELS} fallback models")
+        for entry in value:
+            parse_fallback_model(entry)
+        return value
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
         # Deployed environments (staging, production) never run open by accident.
@@ -206,6 +258,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "USER_TOKEN_BUDGET_DAILY: needs BUDGET_TRUST_USER_ID=true (user_id is the"
                 " client's word: set it only when the callers are trusted to send the real one)"
+            )
+        if self.llm_fallback_models and self.uses_fake_llm:
+            raise ValueError(
+                "LLM_FALLBACK_MODELS: needs a model endpoint (LLM_BASE_URL or LLM_API_KEY);"
+                " the fake model never fails"
+            )
+        if self.llm_cheap_model and self.uses_fake_llm:
+            raise ValueError(
+                "LLM_CHEAP_MODEL: needs a model endpoint (LLM_BASE_URL or LLM_API_KEY)"
             )
         store: str = self.session_store
         if store == "redis" and not self.redis_url:
@@ -262,6 +323,10 @@ class Settings(BaseSettings):
     @property
     def llm_endpoint(self) -> str:
         return self.llm_base_url or DEFAULT_OPENAI_BASE_URL
+
+    @property
+    def fallback_models(self) -> tuple[FallbackModel, ...]:
+        return tuple(parse_fallback_model(entry) for entry in self.llm_fallback_models)
 
     @property
     def model_name(self) -> str:

@@ -41,6 +41,7 @@ TOOL_CALLS = _BY_NAME[contract.TOOL_CALLS.name]
 BUDGET_RATIO = _BY_NAME[contract.BUDGET_RATIO.name]
 COST = _BY_NAME[contract.COST.name]
 KEY_BUDGET_RATIO = _BY_NAME[contract.KEY_BUDGET_RATIO.name]
+RESPONSE_CACHE = _BY_NAME[contract.RESPONSE_CACHE.name]
 
 # What /metrics serves in single-process mode: exactly the contract's metrics
 # (the default registry also holds process_* and python_* collectors).

@@ -83,3 +83,9 @@ class GuardedStore(SessionStore):
 
     async def get_counter(self, key: str) -> int:
         return await self._guard(lambda: self.inner.get_counter(key))
+
+    async def get_value(self, key: str) -> str | None:
+        return await self._guard(lambda: self.inner.get_value(key))
+
+    async def set_value(self, key: str, value: str, ttl_seconds: int) -> None:
+        await self._guard(lambda: self.inner.set_value(key, value, ttl_seconds))

@@ -56,4 +56,6 @@ class ChatResponse(BaseModel):
     trace_id: str
     usage: Usage
     tool_calls: list[ToolCallInfo]
+    # The model that gave the answer: LLM_MODEL, or a fallback (LLM_FALLBACK_MODELS).
+    model: str = ""
     latency_ms: float

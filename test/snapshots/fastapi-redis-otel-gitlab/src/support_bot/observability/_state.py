@@ -96,6 +96,7 @@ class Instruments:
         self.tool_calls = Tally(*contract.TOOL_CALLS.labels)
         self.cost = Tally(*contract.COST.labels)
         self.key_budget_ratios = Tally(*contract.KEY_BUDGET_RATIO.labels)
+        self.response_cache = Tally(*contract.RESPONSE_CACHE.labels)
         _observable(meter, contract.REQUESTS, self.requests)
         _observable(meter, contract.ACTIVE_REQUESTS, self.active_requests)
         _observable(meter, contract.LLM_CALLS, self.llm_calls)
@@ -108,6 +109,7 @@ class Instruments:
             unit=contract.KEY_BUDGET_RATIO.unit,
             description=contract.KEY_BUDGET_RATIO.description,
         )
+        _observable(meter, contract.RESPONSE_CACHE, self.response_cache)
         self.budget_used = meter.create_observable_gauge(
             contract.BUDGET_RATIO.name,
             callbacks=[_observe_budget],

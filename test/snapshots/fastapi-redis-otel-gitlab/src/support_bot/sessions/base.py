@@ -48,3 +48,12 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def get_counter(self, key: str) -> int:
         """A counter's value, 0 when unknown or expired."""
+
+    # Small values with a TTL (the response cache, agent/response_cache.py).
+    @abc.abstractmethod
+    async def get_value(self, key: str) -> str | None:
+        """A value set by ``set_value``; None when unknown or expired."""
+
+    @abc.abstractmethod
+    async def set_value(self, key: str, value: str, ttl_seconds: int) -> None:
+        """Set (or replace) a value that expires ``ttl_seconds`` from now."""

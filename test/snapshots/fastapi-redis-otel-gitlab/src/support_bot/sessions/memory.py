@@ -17,6 +17,8 @@ from collections.abc import Callable
 from .base import Message, SessionStore
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Values (the response cache) have a bound of their own, least recently set first out.
+DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024
 
 
 def message_size(message: Message) -> int:
@@ -33,6 +35,7 @@ class MemorySessionStore(SessionStore):
         clock: Callable[[], float] = time.monotonic,
         max_sessions: int = 10_000,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
     ) -> None:
         super().__init__(max_messages)
         self.max_sessions = max_sessions
@@ -42,6 +45,9 @@ class MemorySessionStore(SessionStore):
         self._bytes = 0
         self._counters: dict[str, tuple[int, float]] = {}
         self._clock = clock
+        self.max_value_bytes = max_value_bytes
+        self._values: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._value_bytes = 0
 
     @property
     def size_bytes(self) -> int:
@@ -95,3 +101,19 @@ class MemorySessionStore(SessionStore):
     async def get_counter(self, key: str) -> int:
         value, expires = self._counters.get(key, (0, 0.0))
         return value if expires > self._clock() else 0
+
+    async def get_value(self, key: str) -> str | None:
+        value, expires = self._values.get(key, ("", 0.0))
+        return value if expires > self._clock() else None
+
+    async def set_value(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._drop_value(key)
+        self._values[key] = (value, self._clock() + ttl_seconds)
+        self._value_bytes += len(key) + len(value)
+        while self._value_bytes > self.max_value_bytes and self._values:
+            self._drop_value(next(iter(self._values)))
+
+    def _drop_value(self, key: str) -> None:
+        old = self._values.pop(key, None)
+        if old is not None:
+            self._value_bytes -= len(key) + len(old[0])

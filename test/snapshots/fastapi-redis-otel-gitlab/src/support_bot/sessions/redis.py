@@ -2,7 +2,7 @@
 
 History: one list per session (``<prefix>session:<id>``) of JSON messages,
 trimmed to the newest ``max_messages`` and expiring ``SESSION_TTL_SECONDS``
-after the last write. Counters: plain keys with INCRBY and a TTL.
+after the last write. Counters: plain keys with INCRBY and a TTL; values (``<prefix>value:<key>``): SET with EX.
 """
 
 from __future__ import annotations
@@ -122,3 +122,10 @@ class RedisSessionStore(SessionStore):
     async def get_counter(self, key: str) -> int:
         value = await self.client.get(f"{self.prefix}counter:{key}")
         return int(value) if value else 0
+
+    async def get_value(self, key: str) -> str | None:
+        value = await self.client.get(f"{self.prefix}value:{key}")
+        return str(value) if value is not None else None
+
+    async def set_value(self, key: str, value: str, ttl_seconds: int) -> None:
+        await self.client.set(f"{self.prefix}value:{key}", value, ex=ttl_seconds)

@@ -44,6 +44,12 @@ DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 turn_deadline: ContextVar[float | None] = ContextVar("turn_deadline", default=None)
 
 
+class ModelUnavailable(UpstreamError):
+    """The endpoint failed in a way another model endpoint may not: 5xx, 429 or
+    unreachable, after the retries. The agent loop falls back on it (and on
+    ``UpstreamTimeout``), never on a 4xx or a malformed answer (agent/fallback.py)."""
+
+
 @dataclass(frozen=True)
 class ToolCall:
     id: str
@@ -209,12 +215,12 @@ async def _sse_lines(response: httpx.Response, limit: int) -> AsyncIterator[str]
         yield pending.rstrip("\r")
 
 
-def _fail_fast(delay: float, reason: str) -> UpstreamError | None:
+def _fail_fast(delay: float, reason: str) -> ModelUnavailable | None:
     """An error when waiting ``delay`` seconds would pass the turn's deadline."""
     deadline = turn_deadline.get()
     left = None if deadline is None else deadline - time.monotonic()
     if left is not None and delay >= left:
-        return UpstreamError(
+        return ModelUnavailable(
             f"the model endpoint failed ({reason}) and a retry in {delay:.1f} s "
             f"would pass the turn's remaining {max(0.0, left):.1f} s"
         )
@@ -257,13 +263,14 @@ class OpenAIChatModel:
     def _payload(
         self, messages: list[Message], tools: list[dict[str, Any]], max_tokens: int, stream: bool
     ) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "model": self.name,
-            "messages": messages,
-            "max_tokens": max_tokens,
-        }
+        # Prompt caching: the body opens with what every request of a session
+        # shares, in the same bytes (model, tools in name order, the system
+        # prompt, then the history); what varies comes last.
+        payload: dict[str, Any] = {"model": self.name}
         if tools:
             payload["tools"] = tools
+        payload["messages"] = messages
+        payload["max_tokens"] = max_tokens
         if stream:
             payload["stream"] = True
             payload["stream_options"] = {"include_usage": True}
@@ -282,7 +289,7 @@ class OpenAIChatModel:
                 reason = "connect timeout"
             except httpx.TransportError as exc:
                 if attempt >= self.max_retries:
-                    raise UpstreamError("the model endpoint is unreachable") from exc
+                    raise ModelUnavailable("the model endpoint is unreachable") from exc
                 reason = type(exc).__name__
             else:
                 status = response.status_code
@@ -290,12 +297,14 @@ class OpenAIChatModel:
                     return response
                 await response.aclose()
                 retryable = status == 429 or status >= 500
-                if not retryable or attempt >= self.max_retries:
+                if not retryable:
                     raise UpstreamError(f"the model endpoint answered {status}")
+                if attempt >= self.max_retries:
+                    raise ModelUnavailable(f"the model endpoint answered {status}")
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
                 reason = f"status {status}"
                 if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
-                    raise UpstreamError(
+                    raise ModelUnavailable(
                         f"the model endpoint answered {status} with Retry-After "
                         f"{retry_after:.0f} s, longer than {MAX_RETRY_AFTER_SECONDS:.0f} s"
                     )
@@ -320,7 +329,7 @@ class OpenAIChatModel:
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout("the model endpoint timed out") from exc
         except httpx.TransportError as exc:
-            raise UpstreamError("the model endpoint broke off its answer") from exc
+            raise ModelUnavailable("the model endpoint broke off its answer") from exc
         finally:
             await response.aclose()
         return parse_completion(raw, messages)
@@ -343,7 +352,7 @@ class OpenAIChatModel:
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout("the model endpoint timed out while streaming") from exc
         except httpx.TransportError as exc:
-            raise UpstreamError("the model stream broke off") from exc
+            raise ModelUnavailable("the model stream broke off") from exc
         finally:
             await response.aclose()
         yield answer.completion(messages)

@@ -17,8 +17,9 @@ from ..agent.budget import TokenBudget
 from ..agent.fake import FakeChatModel
 from ..agent.key_budget import KeyBudgets
 from ..agent.llm import ChatModel, OpenAIChatModel
-from ..agent.loop import Agent, AgentLimits
+from ..agent.loop import SYSTEM_PROMPT, Agent, AgentLimits
 from ..agent.mcp_tools import McpTools
+from ..agent.response_cache import ResponseCache
 from ..agent.tools import ToolRegistry, default_registry
 from ..config import Settings
 from ..observability_contract import ObservabilityStack
@@ -76,6 +77,45 @@ def create_model(settings: Settings) -> ChatModel:
     )
 
 
+def create_fallback_models(settings: Settings) -> list[ChatModel]:
+    """The LLM_FALLBACK_MODELS, in order. An entry on the primary's endpoint
+    uses LLM_API_KEY; one on another endpoint only the key its entry names
+    (the primary's key is never sent elsewhere)."""
+    models: list[ChatModel] = []
+    for entry in settings.fallback_models:
+        base_url = entry.base_url or settings.llm_endpoint
+        api_key = os.environ.get(entry.api_key_env, "") if entry.api_key_env else ""
+        if not entry.api_key_env and base_url == settings.llm_endpoint:
+            api_key = settings.llm_api_key
+        models.append(
+            OpenAIChatModel(
+                base_url=base_url,
+                api_key=api_key,
+                model=entry.model,
+                timeout=settings.llm_timeout,
+                max_retries=settings.llm_max_retries,
+                max_response_bytes=settings.llm_max_response_bytes,
+            )
+        )
+    if models:
+        logger.info("fallback models", extra={"models": [m.name for m in models]})
+    return models
+
+
+def create_cheap_model(settings: Settings) -> ChatModel | None:
+    """LLM_CHEAP_MODEL on the primary's endpoint and key, or None (routing off)."""
+    if not settings.llm_cheap_model:
+        return None
+    return OpenAIChatModel(
+        base_url=settings.llm_endpoint,
+        api_key=settings.llm_api_key,
+        model=settings.llm_cheap_model,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        max_response_bytes=settings.llm_max_response_bytes,
+    )
+
+
 async def start_services(
     settings: Settings,
     *,
@@ -108,6 +148,19 @@ async def start_services(
         # a server that is down is retried in the background.
         mcp_tools = McpTools(settings.mcp_servers, registry, os.environ)
         await mcp_tools.start()
+    fallbacks = create_fallback_models(settings)
+    cheap_model = create_cheap_model(settings)
+    response_cache = ResponseCache(
+        store,
+        settings.response_cache_ttl_seconds,
+        shared_across_keys=settings.response_cache_shared,
+        fingerprint=(
+            [model.name, *(m.name for m in fallbacks)],
+            SYSTEM_PROMPT,
+            settings.agent_max_output_tokens,
+            [cheap_model.name, settings.llm_cheap_max_chars] if cheap_model else None,
+        ),
+    )
     agent = Agent(
         model=model,
         tools=registry,
@@ -120,7 +173,12 @@ async def start_services(
             max_output_tokens=settings.agent_max_output_tokens,
             request_timeout=settings.request_timeout,
             max_message_chars=settings.max_message_chars,
+            max_input_tokens=settings.agent_max_input_tokens,
         ),
+        fallbacks=fallbacks,
+        response_cache=response_cache,
+        cheap_model=cheap_model,
+        cheap_max_chars=settings.llm_cheap_max_chars,
     )
     return Services(
         settings=settings,
@@ -138,6 +196,10 @@ async def stop_services(services: Services) -> None:
     if services.mcp_tools is not None:
         await services.mcp_tools.stop()
     await services.model.aclose()
+    for fallback in services.agent.models[1:]:
+        await fallback.aclose()
+    if services.agent.cheap_model is not None:
+        await services.agent.cheap_model.aclose()
     await services.store.close()
 
 

@@ -2,7 +2,7 @@
 
 Tables are created by the migrations in ``migrations/`` (run at start by
 ``connect()``, or by ``python -m <pkg>.sessions.migrate``), never at import.
-Expired counters and messages older than 30 days are deleted every
+Expired counters and values, and messages older than 30 days are deleted every
 ``CLEANUP_EVERY`` counter updates (per process).
 
 Outages: connecting and waiting for a pooled connection take at most the store
@@ -45,8 +45,15 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING value
 """
 
+SET_VALUE_SQL = """
+INSERT INTO agent_values (key, value, expires_at)
+VALUES (%(key)s, %(value)s, now() + make_interval(secs => %(ttl)s))
+ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at
+"""
+
 CLEANUP_SQL = """
 DELETE FROM agent_counters WHERE expires_at < now();
+DELETE FROM agent_values WHERE expires_at < now();
 DELETE FROM agent_session_messages WHERE created_at < now() - make_interval(days => 30);
 """
 
@@ -160,3 +167,15 @@ class PostgresSessionStore(SessionStore):
             )
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def get_value(self, key: str) -> str | None:
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT value FROM agent_values WHERE key = %s AND expires_at > now()", (key,)
+            )
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_value(self, key: str, value: str, ttl_seconds: int) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(SET_VALUE_SQL, {"key": key, "value": value, "ttl": ttl_seconds})

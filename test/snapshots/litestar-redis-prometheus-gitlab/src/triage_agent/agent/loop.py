@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +27,14 @@ from ..web.errors import (
     UpstreamTimeout,
     ValidationFailed,
 )
+from . import context_window
 from .budget import TokenBudget
+from .fallback import call_with_fallback
 from .key_budget import KeyBudgets, current_owner
 from .llm import ChatModel, Completion, Message, ToolCall, turn_deadline
 from .pricing import cost_usd
+from .response_cache import CachedAnswer, ResponseCache
+from .routing import models_for_turn
 from .schemas import ChatRequest, ChatResponse, ToolCallInfo, Usage
 from .text import clean_text
 from .tools import ToolRegistry
@@ -51,6 +55,8 @@ class AgentLimits:
     max_output_tokens: int = 1024
     request_timeout: float = 30.0
     max_message_chars: int = 8000
+    # Estimated input tokens per model call (agent/context_window.py); 0 = no bound.
+    max_input_tokens: int = 0
 
 
 @dataclass
@@ -74,6 +80,14 @@ class _Turn:
     def known_cost(self) -> float | None:
         # Rounded to a micro-cent: float sums of per-token prices carry noise.
         return round(self.cost_usd, 8) if self.priced else None
+    # Fallback models (agent/fallback.py): the turn's chain, where it starts, who answered.
+    models: list[ChatModel] = field(default_factory=list)
+    model_index: int = 0
+    model: str = ""
+    streamed_text: bool = False
+    # Context trimming and the response cache, for the turn's log line.
+    trimmed_messages: int = 0
+    response_cache: str | None = None
 
 
 class Agent:
@@ -87,8 +101,17 @@ class Agent:
         *,
         key_budgets: KeyBudgets | None = None,
         prices: Mapping[str, ModelPrice] | None = None,
+        fallbacks: Sequence[ChatModel] = (),
+        response_cache: ResponseCache | None = None,
+        cheap_model: ChatModel | None = None,
+        cheap_max_chars: int = 0,
     ) -> None:
         self.model = model
+        self.models: list[ChatModel] = [model, *fallbacks]
+        self.response_cache = response_cache
+        # The cheap-turn routing rule (agent/routing.py); off without a cheap model.
+        self.cheap_model = cheap_model
+        self.cheap_max_chars = cheap_max_chars
         self.tools = tools
         self.store = store
         self.budget = budget
@@ -115,7 +138,12 @@ class Agent:
         await self.budget.check()
         await self.key_budgets.check_user(request.user_id)
         session_id = request.session_id or uuid.uuid4().hex
-        turn = _Turn()
+        models = models_for_turn(
+            self.models, self.cheap_model, self.cheap_max_chars, request.message
+        )
+        turn = _Turn(models=models, model=models[0].name)
+        if emit is not None:
+            emit = _noting_text(emit, turn)
         deadline = turn_deadline.set(time.monotonic() + self.limits.request_timeout)
         try:
             async with asyncio.timeout(self.limits.request_timeout):
@@ -140,6 +168,9 @@ class Agent:
                 **({"cost_usd": cost} if cost is not None else {}),
                 **({"key_id": owner.key_id} if owner is not None else {}),
                 "tool_calls": len(turn.tool_calls),
+                "model": turn.model,
+                **({"trimmed_messages": turn.trimmed_messages} if turn.trimmed_messages else {}),
+                **({"response_cache": turn.response_cache} if turn.response_cache else {}),
                 "user_message": request.message,
                 "answer": answer,
             },
@@ -155,6 +186,7 @@ class Agent:
                 cost_usd=cost,
             ),
             tool_calls=turn.tool_calls,
+            model=turn.model,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
         )
 
@@ -169,22 +201,36 @@ class Agent:
             user_message,
         ]
         tools = self.tools.schemas()
+        cache_key: str | None = None
+        # The response cache: first turns only, never streams (agent/response_cache.py).
+        cache = self.response_cache
+        if cache is not None and cache.enabled and emit is None and not history:
+            cache_key = cache.key(request.message, tools)
+            cached = await cache.get(cache_key)
+            turn.response_cache = "miss" if cached is None else "hit"
+            if cached is not None:
+                turn.model = cached.model
+                turn.tool_calls = list(cached.tool_calls)
+                await self.store.append(
+                    session_id, [user_message, {"role": "assistant", "content": cached.answer}]
+                )
+                return cached.answer
         answer: str | None = None
         for _step in range(self.limits.max_steps):
-            completion = await self._call_model(messages, tools, emit)
+            completion = await self._call_model(messages, tools, emit, turn)
             turn.input_tokens += completion.input_tokens
             turn.output_tokens += completion.output_tokens
             turn.cached_input_tokens += completion.cached_input_tokens
             cost = cost_usd(
                 self.prices,
-                self.model.name,
+                turn.model,
                 input_tokens=completion.input_tokens,
                 cached_input_tokens=completion.cached_input_tokens,
                 output_tokens=completion.output_tokens,
             )
             turn.add_cost(cost)
             if cost:
-                observability.record_cost(self.model.name, cost)
+                observability.record_cost(turn.model, cost)
             if not completion.tool_calls:
                 answer = completion.content
                 break
@@ -218,18 +264,57 @@ class Agent:
         await self.store.append(
             session_id, [user_message, {"role": "assistant", "content": answer}]
         )
+        if cache is not None and cache_key is not None and answer != MAX_STEPS_ANSWER:
+            entry = CachedAnswer(answer=answer, model=turn.model, tool_calls=turn.tool_calls)
+            await cache.put(cache_key, entry)
         return answer
 
     async def _call_model(
-        self, messages: list[Message], tools: list[dict[str, Any]], emit: EventSink | None
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]],
+        emit: EventSink | None,
+        turn: _Turn,
+    ) -> Completion:
+        window = context_window.fit(
+            messages, tools, self.limits.max_input_tokens, _current_user_index(messages)
+        )
+        if window.dropped_messages > turn.trimmed_messages:
+            turn.trimmed_messages = window.dropped_messages
+            logger.info(
+                "context trimmed to AGENT_MAX_INPUT_TOKENS",
+                extra={
+                    "dropped_messages": window.dropped_messages,
+                    "estimated_input_tokens": window.estimated_tokens,
+                },
+            )
+
+        async def call(model: ChatModel) -> Completion:
+            return await self._call_one(model, window.messages, tools, emit)
+
+        turn.model_index, completion = await call_with_fallback(
+            turn.models,
+            turn.model_index,
+            call,
+            may_fall_back=lambda: not turn.streamed_text,
+        )
+        turn.model = turn.models[turn.model_index].name
+        return completion
+
+    async def _call_one(
+        self,
+        model: ChatModel,
+        messages: list[Message],
+        tools: list[dict[str, Any]],
+        emit: EventSink | None,
     ) -> Completion:
         max_tokens = self.limits.max_output_tokens
-        with observability.llm_call(self.model.name) as recorder:
+        with observability.llm_call(model.name) as recorder:
             try:
                 if emit is None:
-                    completion = await self.model.complete(messages, tools, max_tokens)
+                    completion = await model.complete(messages, tools, max_tokens)
                 else:
-                    completion = await self._stream_model(messages, tools, max_tokens, emit)
+                    completion = await self._stream_model(model, messages, tools, max_tokens, emit)
             except BaseException:
                 recorder.set_status("error")
                 raise
@@ -237,7 +322,7 @@ class Agent:
             recorder.set_usage(completion.input_tokens, completion.output_tokens)
         cached = completion.cached_input_tokens
         observability.record_tokens(
-            self.model.name,
+            model.name,
             completion.input_tokens - cached,
             completion.output_tokens,
             cached_input_tokens=cached,
@@ -254,13 +339,14 @@ class Agent:
 
     async def _stream_model(
         self,
+        model: ChatModel,
         messages: list[Message],
         tools: list[dict[str, Any]],
         max_tokens: int,
         emit: EventSink,
     ) -> Completion:
         completion: Completion | None = None
-        async for item in self.model.stream(messages, tools, max_tokens):
+        async for item in model.stream(messages, tools, max_tokens):
             if isinstance(item, Completion):
                 completion = item
             else:
@@ -268,6 +354,25 @@ class Agent:
         if completion is None:
             raise UpstreamError("the model stream ended without a result")
         return completion
+
+
+def _noting_text(emit: EventSink, turn: _Turn) -> EventSink:
+    """``emit`` that notes the first ``token`` event (after it, no fallback)."""
+
+    async def noting(event: str, data: dict[str, Any]) -> None:
+        if event == "token":
+            turn.streamed_text = True
+        await emit(event, data)
+
+    return noting
+
+
+def _current_user_index(messages: list[Message]) -> int:
+    """The index of the turn's user message: the last one (tool results are role "tool")."""
+    for index in range(len(messages) - 1, 0, -1):
+        if messages[index].get("role") == "user":
+            return index
+    return len(messages) - 1
 
 
 def error_object(exc: BaseException, trace_id: str) -> dict[str, Any]:

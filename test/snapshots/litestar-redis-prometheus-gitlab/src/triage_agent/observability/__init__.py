@@ -36,6 +36,7 @@ __all__ = [
     "metrics_app",
     "prepare_process_tree",
     "record_cost",
+    "record_response_cache",
     "record_tokens",
     "set_budget_ratio",
     "set_key_budget_ratio",
@@ -238,3 +239,7 @@ def record_cost(model: str, usd: float) -> None:
 
 def set_key_budget_ratio(key_id: str, ratio: float) -> None:
     _child("KEY_BUDGET_RATIO", key_id).set(ratio)
+
+
+def record_response_cache(result: str) -> None:
+    _child("RESPONSE_CACHE", result).inc()

@@ -39,6 +39,17 @@ MIGRATIONS: list[tuple[int, str]] = [
             ON agent_counters (expires_at);
         """,
     ),
+    (
+        3,
+        """
+        CREATE TABLE IF NOT EXISTS agent_values (
+            key         TEXT        PRIMARY KEY,
+            value       TEXT        NOT NULL,
+            expires_at  TIMESTAMPTZ NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS agent_values_expires_idx ON agent_values (expires_at);
+        """,
+    ),
 ]
 
 LOCK_ID = 0x6167656E74  # "agent"
