@@ -55,7 +55,8 @@ export const config = {
   tokenBudgetDaily: int('CONFORMANCE_TOKEN_BUDGET_DAILY', 0),
   /** KEY_TOKEN_BUDGET_DAILY the service runs with (0 = unlimited: the per-key budget test is skipped). */
   keyTokenBudgetDaily: int('CONFORMANCE_KEY_TOKEN_BUDGET_DAILY', 0),
-  /** Another valid API key (the per-key budget test spends the first key's budget, then uses this one). */
+  /** Another valid API key: the per-key budget test spends the first key's budget, then uses this
+   * one; the fallback pass checks that the response cache keeps the two keys apart. */
   secondApiKey,
   /** Whether /docs is expected on. */
   docs: onOff('CONFORMANCE_DOCS', true),
@@ -66,8 +67,6 @@ export const config = {
   fallbackSparePort: int('CONFORMANCE_FALLBACK_SPARE_PORT', 0),
   /** RESPONSE_CACHE_TTL_SECONDS the service runs with (0 = off: the cache checks are skipped). */
   responseCacheTtlSeconds: int('CONFORMANCE_RESPONSE_CACHE_TTL_SECONDS', 0),
-  /** A second valid API key, for checks that two keys are kept apart. */
-  secondApiKey: env('CONFORMANCE_SECOND_API_KEY'),
   /** Number of random bad inputs in the fuzz test. */
   fuzzCount: int('CONFORMANCE_FUZZ_COUNT', 1000),
   /** Seed of the fuzz generator (printed with every failure, to replay it). */

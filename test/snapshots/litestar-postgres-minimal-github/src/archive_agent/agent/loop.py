@@ -69,6 +69,14 @@ class _Turn:
     # US dollars, known when every model call of the turn had a price (LLM_PRICES).
     cost_usd: float = 0.0
     priced: bool = True
+    # Fallback models (agent/fallback.py): the turn's chain, where it starts, who answered.
+    models: list[ChatModel] = field(default_factory=list)
+    model_index: int = 0
+    model: str = ""
+    streamed_text: bool = False
+    # Context trimming and the response cache, for the turn's log line.
+    trimmed_messages: int = 0
+    response_cache: str | None = None
 
     def add_cost(self, cost: float | None) -> None:
         if cost is None:
@@ -80,14 +88,6 @@ class _Turn:
     def known_cost(self) -> float | None:
         # Rounded to a micro-cent: float sums of per-token prices carry noise.
         return round(self.cost_usd, 8) if self.priced else None
-    # Fallback models (agent/fallback.py): the turn's chain, where it starts, who answered.
-    models: list[ChatModel] = field(default_factory=list)
-    model_index: int = 0
-    model: str = ""
-    streamed_text: bool = False
-    # Context trimming and the response cache, for the turn's log line.
-    trimmed_messages: int = 0
-    response_cache: str | None = None
 
 
 class Agent:
