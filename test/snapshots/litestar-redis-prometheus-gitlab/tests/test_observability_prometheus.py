@@ -153,6 +153,7 @@ async def test_single_process_scrape_has_only_the_contract_metrics() -> None:
         "agent_tokens_total",
         "agent_tool_calls_total",
         "agent_token_budget_used_ratio",
+        "agent_response_cache_lookups_total",
     }
     assert "_created" not in text
 
