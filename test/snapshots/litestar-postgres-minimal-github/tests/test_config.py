@@ -113,3 +113,13 @@ def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("AGENT_MAX_STEPS=3\n")
     assert load_settings().agent_max_steps == 3
+
+
+def test_turn_capacity_follows_the_model_connections() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.llm_max_connections == 256
+    assert settings.inflight_turns_limit == 256  # MAX_INFLIGHT_TURNS=0: LLM_MAX_CONNECTIONS
+    assert Settings(_env_file=None, llm_max_connections=50).inflight_turns_limit == 50
+    assert Settings(_env_file=None, max_inflight_turns=10).inflight_turns_limit == 10
+    with pytest.raises(ValueError, match="MAX_INFLIGHT_TURNS: at most LLM_MAX_CONNECTIONS"):
+        Settings(_env_file=None, llm_max_connections=10, max_inflight_turns=11)

@@ -16,7 +16,8 @@ from .services import Services
 async def readiness(services: Services | None) -> tuple[ReadyStatus, dict[str, str]]:
     """The /ready answer: its status and the check of each dependency.
 
-    The session store is the one dependency checked; the LLM endpoint's
+    The session store is the dependency checked (and, with
+    READY_WHEN_SATURATED=false, the worker's free turn slots); the LLM endpoint's
     reachability is deliberately not a readiness check: a model outage must
     not take every replica out of the load balancer.
     """
@@ -26,6 +27,10 @@ async def readiness(services: Services | None) -> tuple[ReadyStatus, dict[str, s
             checks["session_store"] = "ok" if await services.store.ping() else "error"
         except Exception:
             checks["session_store"] = "error"
+        if not services.settings.ready_when_saturated:
+            # READY_WHEN_SATURATED=false: a worker whose turn slots are all taken
+            # reports not_ready, so a load balancer sends new work elsewhere.
+            checks["turns"] = "saturated" if services.turns.saturated else "ok"
     status: ReadyStatus
     if lifecycle.state.draining:
         status = "shutting_down"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import observability
+from ..context import add_access_fields
 from ..sessions.base import SessionStore
 from ..web.errors import (
     AgentError,
@@ -101,17 +102,17 @@ class Agent:
             turn_deadline.reset(deadline)
             await self.budget.consume(turn.input_tokens + turn.output_tokens)
         # user_message/answer are redacted in the logs unless LOG_PAYLOADS=true.
-        logger.info(
-            "turn finished",
-            extra={
-                "session_id": session_id,
-                "input_tokens": turn.input_tokens,
-                "output_tokens": turn.output_tokens,
-                "tool_calls": len(turn.tool_calls),
-                "user_message": request.message,
-                "answer": answer,
-            },
-        )
+        # On the request's access line when there is one, else a line of its own.
+        fields = {
+            "session_id": session_id,
+            "input_tokens": turn.input_tokens,
+            "output_tokens": turn.output_tokens,
+            "tool_calls": len(turn.tool_calls),
+            "user_message": request.message,
+            "answer": answer,
+        }
+        if not add_access_fields(fields):
+            logger.info("turn finished", extra=fields)
         return ChatResponse(
             answer=answer,
             session_id=session_id,

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..agent.schemas import ChatRequest
 from ..config import Settings
-from ..middleware.api_key import AGENT_PATHS
+from ..middleware.admission import TURN_PATHS
 
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {
     "bearerAuth": {
@@ -42,7 +42,7 @@ def finish_openapi(document: dict[str, Any], settings: Settings) -> dict[str, An
         ref_template="#/components/schemas/{model}"
     )
     components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
-    for path in AGENT_PATHS:
+    for path in sorted(TURN_PATHS):
         operation = finished.get("paths", {}).get(path, {}).get("post")
         if operation is None:
             continue

@@ -38,6 +38,7 @@ MAX_BACKOFF_SECONDS = 8.0
 MAX_RETRY_AFTER_SECONDS = 30.0
 # About 220 bytes per streamed token: an answer of 1,024 tokens is ~230 KB.
 DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
+DEFAULT_MAX_CONNECTIONS = 256
 
 # time.monotonic() by which the current agent turn must end (set by the agent
 # loop); a retry that would wait past it fails at once instead.
@@ -230,6 +231,7 @@ class OpenAIChatModel:
         timeout: float,
         max_retries: int,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -244,7 +246,13 @@ class OpenAIChatModel:
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # As many kept-alive connections as turns may run (MAX_INFLIGHT_TURNS is at
+            # most LLM_MAX_CONNECTIONS): a burst never waits for a connection in the
+            # pool, whose queue is rescanned on every change (quadratic when long),
+            # and the connections opened for it are reused afterwards.
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
             transport=transport,
         )
 
