@@ -12,6 +12,7 @@ from ..middleware.admission import AdmissionMiddleware
 from ..middleware.body_limit import BodyLimitMiddleware
 from ..middleware.request_context import RequestContextMiddleware
 from ..playground import with_playground
+from .mcp_endpoint import McpRouter
 from .services import Services
 
 # CORS (only when CORS_ORIGINS is set): the methods and headers the contract's
@@ -38,8 +39,11 @@ def wrap_app(app: ASGIApp, settings: Settings, services: Callable[[], Services |
 
     Outermost first: observability -> request context -> access log -> admission
     (drain, API key, rate limit, turn slots; ``services`` gives the running
-    services) -> body limit -> the playground's files (when PLAYGROUND_ENABLED) -> app.
+    services) -> body limit -> the playground's files (when PLAYGROUND_ENABLED)
+    -> ``/mcp`` (when MCP_SERVER_ENABLED) -> app.
     """
+    if settings.mcp_server_enabled:
+        app = McpRouter(app, settings)
     wrapped: ASGIApp = BodyLimitMiddleware(
         with_playground(app, settings),
         settings.max_body_bytes,

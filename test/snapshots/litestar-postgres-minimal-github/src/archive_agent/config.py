@@ -7,11 +7,14 @@ naming the variable and the reason on stderr and exits with status 2.
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .agent.mcp_config import McpConfigError, McpServerConfig, load_servers
 
 Environment = Literal["development", "test", "staging", "production"]
 SessionStoreName = Literal["memory", "postgres"]
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
     max_inflight_turns: int = Field(default=0, ge=0, le=10_000)
     ready_when_saturated: bool = True
 
+    # MCP (agent/mcp_config.py, web/mcp_endpoint.py)
+    mcp_servers_file: str = ""
+    mcp_allow_stdio: bool = False
+    mcp_server_enabled: bool = False
+    _mcp_servers: tuple[McpServerConfig, ...] = PrivateAttr(default=())
+
     @field_validator(
         "api_keys", "cors_origins", "fake_llm_misbehave", "forwarded_allow_ips", mode="before"
     )
@@ -161,6 +170,16 @@ class Settings(BaseSettings):
                 "WORKERS: at most 1 with SESSION_STORE=memory (each worker would have its own"
                 " sessions, budget and rate limit); use a shared store to run several"
             )
+        if self.mcp_servers_file:
+            try:
+                self._mcp_servers = load_servers(
+                    self.mcp_servers_file,
+                    os.environ,
+                    production=self.is_production,
+                    allow_stdio=self.mcp_allow_stdio,
+                )
+            except McpConfigError as exc:
+                raise ValueError(f"MCP_SERVERS_FILE: {exc}") from None
         if self.max_inflight_turns > self.llm_max_connections:
             # The turns beyond the pool would queue inside the HTTP client.
             raise ValueError(
@@ -172,6 +191,11 @@ class Settings(BaseSettings):
     def inflight_turns_limit(self) -> int:
         """MAX_INFLIGHT_TURNS, or LLM_MAX_CONNECTIONS when it is 0."""
         return self.max_inflight_turns or self.llm_max_connections
+
+    @property
+    def mcp_servers(self) -> tuple[McpServerConfig, ...]:
+        """The servers of MCP_SERVERS_FILE, read and checked at start."""
+        return self._mcp_servers
 
     @property
     def is_production(self) -> bool:

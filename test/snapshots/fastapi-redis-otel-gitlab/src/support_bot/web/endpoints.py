@@ -19,22 +19,31 @@ async def readiness(services: Services | None) -> tuple[ReadyStatus, dict[str, s
     The session store is the dependency checked (and, with
     READY_WHEN_SATURATED=false, the worker's free turn slots); the LLM endpoint's
     reachability is deliberately not a readiness check: a model outage must
-    not take every replica out of the load balancer.
+    not take every replica out of the load balancer. Each MCP server is
+    listed (``mcp:<name>``) and counts only when the servers file marks it
+    ``required``.
     """
     checks: dict[str, str] = {}
+    failing = False
     if services is not None:
         try:
             checks["session_store"] = "ok" if await services.store.ping() else "error"
         except Exception:
             checks["session_store"] = "error"
+        failing = checks["session_store"] != "ok"
+        if services.mcp_tools is not None:
+            for check, (state, required) in services.mcp_tools.checks().items():
+                checks[check] = state
+                failing = failing or (required and state != "ok")
         if not services.settings.ready_when_saturated:
             # READY_WHEN_SATURATED=false: a worker whose turn slots are all taken
             # reports not_ready, so a load balancer sends new work elsewhere.
             checks["turns"] = "saturated" if services.turns.saturated else "ok"
+            failing = failing or services.turns.saturated
     status: ReadyStatus
     if lifecycle.state.draining:
         status = "shutting_down"
-    elif services is None or not lifecycle.state.ready or any(v != "ok" for v in checks.values()):
+    elif services is None or not lifecycle.state.ready or failing:
         status = "not_ready"
     else:
         status = "ready"
