@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
+import { speedTargets, streamingSection } from './report-speed.mjs';
 
 const MB = 1e6;
 const fmtMB = (b) => (typeof b === 'number' ? `${(b / MB).toFixed(1)} MB` : 'n/a');
@@ -75,6 +76,7 @@ export function targets(results) {
       });
     }
   }
+  t.push(...speedTargets(results));
   return t;
 }
 
@@ -365,7 +367,7 @@ export function renderBenchmarks(results) {
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers')}; ${code('--quick')} for a short smoke run.`,
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|streaming')}; ${code('--quick')} for a short smoke run.`,
     '',
     '## Targets',
     '',
@@ -378,6 +380,7 @@ export function renderBenchmarks(results) {
     ...serviceSection(results.groups?.service),
     ...instrumentsSection(results.groups?.instruments),
     ...serversSection(results.groups?.servers),
+    ...streamingSection(results.groups?.streaming, groupHeader),
   ];
   return `${out
     .join('\n')
