@@ -717,7 +717,7 @@ def test_503_overloaded_beyond_max_inflight_turns(client_factory: ClientFactory)
         make_settings(max_inflight_turns=1, fake_llm_latency_ms=int(latency_s * 1000))
     )
 
-    def timed_chat(_: int) -> tuple[httpx.Response, float]:
+    def timed_chat(_: int) -> tuple[Response, float]:
         started = time.monotonic()
         response = chat(client)
         return response, time.monotonic() - started
@@ -739,8 +739,8 @@ def test_503_overloaded_beyond_max_inflight_turns(client_factory: ClientFactory)
 def test_stream_holds_its_turn_slot_until_it_ends(client_factory: ClientFactory) -> None:
     client = client_factory(make_settings(max_inflight_turns=1, fake_llm_latency_ms=1000))
 
-    def stream(_: int) -> httpx.Response:
-        response: httpx.Response = client.post("/v1/chat/stream", json={"message": "hi"})
+    def stream(_: int) -> Response:
+        response: Response = client.post("/v1/chat/stream", json={"message": "hi"})
         return response
 
     with ThreadPoolExecutor(max_workers=2) as pool:

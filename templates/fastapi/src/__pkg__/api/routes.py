@@ -25,7 +25,7 @@ router = APIRouter()
 def get_services(request: Request) -> Services:
     # A plain function, not a dependency: admission (drain, API key, rate limit,
     # turn slots) runs before FastAPI sees the request (middleware/admission.py),
-    # and FastAPI's dependency resolution cost more than the agent's turn.
+    # and FastAPI's dependency resolution costs a large share of a turn's CPU.
     services: Services = request.app.state.services
     return services
 

@@ -6,7 +6,7 @@ the API key, the rate limit) and answers its refusal itself; a turn then takes
 one of the worker's turn slots for as long as it runs, its stream included
 (503 ``overloaded`` when none is free). One step per request instead of a
 framework dependency or guard on each route: FastAPI's dependency resolution
-cost about a fifth of a turn's CPU. A request without a valid key is a 401
+costs about a fifth of a turn's CPU. A request without a valid key is a 401
 whatever its body (malformed JSON, too large, not JSON): authentication comes
 before parsing on every framework.
 """

@@ -138,8 +138,8 @@ def freeze_startup_heap() -> None:
     cyclic garbage collector's reach, once per process.
 
     It lives as long as the process; left in the collector's oldest generation,
-    every full collection walked all of it, 25-100 ms with the event loop
-    stopped, which was the p99 of a turn under load.
+    every full collection walks all of it with the event loop stopped (tens of
+    milliseconds, the latency spikes of turns under load).
     """
     if not _heap["frozen"]:
         _heap["frozen"] = True
