@@ -20,6 +20,21 @@ export function speedTargets(results) {
       ok: typeof r === 'number' ? r >= limit : null,
     });
   }
+  const T = results.groups?.streaming?.turn?.median;
+  for (const [fw, limit] of [
+    ['fastapi', 0.5],
+    ['litestar', 0.6],
+  ]) {
+    const r = T?.[fw]?.bareOverCpu;
+    t.push({
+      id: `turn-cpu-vs-bare-${fw}`,
+      what: `the same by CPU per request: bare FastAPI ÷ ${fw} + minimal ≥ ${limit}× (streaming group)`,
+      measured: r
+        ? `${fmtX(r)} (${T[fw].cpuUsPerRequest} vs ${T.hello.cpuUsPerRequest} µs${T[`${fw}Before`] ? `; before ${fmtX(T[`${fw}Before`].bareOverCpu)}` : ''})`
+        : 'n/a',
+      ok: typeof r === 'number' ? r >= limit : null,
+    });
+  }
   const chat = S?.scenarios?.chat?.['fastapi-minimal'];
   const spread = chat ? chat.p99ms / chat.p50ms : null;
   t.push({
@@ -93,6 +108,30 @@ export function streamingSection(G, groupHeader) {
       out.push(
         `| ${label} | ${key === 'upstream_alone_c100' ? '(mock)' : build} | ${outcomes(r.outcomes)} | ${fmt(r.streams_per_s)} | ${fmt(r.ttft_p50_ms)} / ${fmt(r.ttft_p99_ms, ' ms')} | ${fmt(r.refusal_p99_ms, ' ms')} | ${fmt(r.slowest_ms, ' ms')} | ${key === 'upstream_alone_c100' ? '(mock process)' : fmt(r.cpu_us_per_token, ' µs')} |`,
       );
+    }
+  }
+  const T = G.turn?.median;
+  if (T) {
+    out.push(
+      '',
+      '### The CPU of one turn',
+      '',
+      `${G.turn.load}. The CPU of the service process per request; "bare ÷ ours" is the bare FastAPI app's CPU per request over this one's (the share of the bare app's throughput a CPU-bound worker reaches), which moves much less with other load on the machine than req/s do.`,
+      '',
+      '| app | req/s | p50 / p99 | CPU per request | bare ÷ ours |',
+      '| --- | ---: | --- | ---: | ---: |',
+    );
+    const names = {
+      fastapi: 'FastAPI + minimal (this checkout)',
+      fastapiBefore: 'FastAPI + minimal (before)',
+      litestar: 'Litestar + minimal (this checkout)',
+      litestarBefore: 'Litestar + minimal (before)',
+      hello: 'bare FastAPI (scripts/bench/hello_app.py)',
+    };
+    for (const [k, label] of Object.entries(names)) {
+      const m = T[k];
+      if (!m) continue;
+      out.push(`| ${label} | ${fmt(m.rps)} | ${fmt(m.p50ms)} / ${fmt(m.p99ms, ' ms')} | ${fmt(m.cpuUsPerRequest, ' µs')} | ${fmtX(m.bareOverCpu)} |`);
     }
   }
   out.push(
