@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
+import { speedTargets, streamingSection } from './report-speed.mjs';
 
 const MB = 1e6;
 const fmtMB = (b) => (typeof b === 'number' ? `${(b / MB).toFixed(1)} MB` : 'n/a');
@@ -82,6 +83,7 @@ export function targets(results) {
     measured: fmtPct(kb),
     ok: typeof kb === 'number' ? kb <= 5 : null,
   });
+  t.push(...speedTargets(results));
   return t;
 }
 
@@ -429,7 +431,7 @@ export function renderBenchmarks(results) {
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|budgets|cache')}; ${code('--quick')} for a short smoke run.`,
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|budgets|cache|streaming')}; ${code('--quick')} for a short smoke run.`,
     '',
     '## Targets',
     '',
@@ -444,6 +446,7 @@ export function renderBenchmarks(results) {
     ...serversSection(results.groups?.servers),
     ...budgetsSection(results.groups?.budgets),
     ...cacheSection(results.groups?.cache),
+    ...streamingSection(results.groups?.streaming, groupHeader),
   ];
   return `${out
     .join('\n')

@@ -11,7 +11,9 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -821,3 +823,88 @@ async def test_stream_disconnect_cancels_the_run() -> None:
     await lifespan_in.put({"type": "lifespan.shutdown"})
     assert (await lifespan_out.get())["type"] == "lifespan.shutdown.complete"
     await lifespan
+
+
+# --- capacity: MAX_INFLIGHT_TURNS -----------------------------------------------------------
+
+
+def test_503_overloaded_beyond_max_inflight_turns(client_factory: ClientFactory) -> None:
+    """A turn beyond MAX_INFLIGHT_TURNS is refused at once, not queued behind the others."""
+    latency_s = 1.0
+    client = client_factory(
+        make_settings(max_inflight_turns=1, fake_llm_latency_ms=int(latency_s * 1000))
+    )
+
+    def timed_chat(_: int) -> tuple[Response, float]:
+        started = time.monotonic()
+        response = chat(client)
+        return response, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(timed_chat, range(2)))
+    refused = [(r, t) for r, t in results if r.status_code == 503]
+    assert sorted(r.status_code for r, _ in results) == [200, 503], [r.text for r, _ in results]
+    response, elapsed = refused[0]
+    error = assert_error(response, 503, "overloaded")
+    assert error["trace_id"] == response.headers["x-trace-id"]
+    assert response.headers["retry-after"] == "1"
+    assert_contract_headers(response)
+    assert elapsed < latency_s  # refused without waiting for the running turn
+    # The slot is free again once the turn ended.
+    assert chat(client).status_code == 200
+
+
+def test_stream_holds_its_turn_slot_until_it_ends(client_factory: ClientFactory) -> None:
+    client = client_factory(make_settings(max_inflight_turns=1, fake_llm_latency_ms=1000))
+
+    def stream(_: int) -> Response:
+        response: Response = client.post("/v1/chat/stream", json={"message": "hi"})
+        return response
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(stream, range(2)))
+    assert sorted(r.status_code for r in responses) == [200, 503]
+    assert_error(next(r for r in responses if r.status_code == 503), 503, "overloaded")
+    ok = next(r for r in responses if r.status_code == 200)
+    assert "event: done" in ok.text
+
+
+def test_ready_reports_saturation_when_asked(client_factory: ClientFactory) -> None:
+    client = client_factory(
+        make_settings(max_inflight_turns=1, fake_llm_latency_ms=1500, ready_when_saturated=False)
+    )
+    assert client.get("/ready").json() == {
+        "status": "ready",
+        "checks": {"session_store": "ok", "turns": "ok"},
+    }
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        turn = pool.submit(chat, client)
+        saturated = None
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and not turn.done():
+            ready = client.get("/ready")
+            if ready.status_code == 503:
+                saturated = ready
+                break
+            time.sleep(0.02)
+        assert turn.result().status_code == 200
+    assert saturated is not None
+    assert saturated.json() == {
+        "status": "not_ready",
+        "checks": {"session_store": "ok", "turns": "saturated"},
+    }
+    assert client.get("/ready").status_code == 200
+
+
+def test_one_access_line_per_turn(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """The turn's fields are on the request's access line: one line per turn, not two."""
+    with caplog.at_level(logging.INFO):
+        response = chat(client, "count my tokens")
+    assert response.status_code == 200
+    lines = [r for r in caplog.records if r.getMessage() in ("request", "turn finished")]
+    assert [r.getMessage() for r in lines] == ["request"]
+    line = lines[0]
+    assert line.route == "/v1/chat"  # type: ignore[attr-defined]
+    assert line.status == 200  # type: ignore[attr-defined]
+    assert line.session_id == response.json()["session_id"]  # type: ignore[attr-defined]
+    assert line.input_tokens == response.json()["usage"]["input_tokens"]  # type: ignore[attr-defined]

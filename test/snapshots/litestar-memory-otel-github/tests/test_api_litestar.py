@@ -1,4 +1,4 @@
-"""What only the Litestar layer does: its request class and its guard.
+"""What only the Litestar layer does: its request class; admission before its body parsing.
 
 The contract's own tests are in ``test_api_contract.py``.
 """
@@ -17,8 +17,8 @@ def test_undecodable_bodies_are_malformed_json(client: TestClient) -> None:
     assert error["message"] == "malformed JSON body"
 
 
-def test_guard_runs_before_the_body_is_parsed(client_factory: ClientFactory) -> None:
-    """Litestar runs guards before it decodes the body (FastAPI decodes it first)."""
+def test_admission_runs_before_the_body_is_parsed(client_factory: ClientFactory) -> None:
+    """The API key is checked before Litestar decodes the body (middleware/admission.py)."""
     client = client_factory(make_settings(api_keys="key-1"))
     response = client.post(
         "/v1/chat", content=b'{"message": ', headers={"Content-Type": "application/json"}

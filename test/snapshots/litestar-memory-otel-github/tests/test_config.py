@@ -165,3 +165,13 @@ def test_price_table_and_budget_settings(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert settings.key_token_budget_daily == 5000
     assert settings.user_token_budget_daily == 100
     assert "s3cret-for-ids" not in repr(settings)
+
+
+def test_turn_capacity_follows_the_model_connections() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.llm_max_connections == 256
+    assert settings.inflight_turns_limit == 256  # MAX_INFLIGHT_TURNS=0: LLM_MAX_CONNECTIONS
+    assert Settings(_env_file=None, llm_max_connections=50).inflight_turns_limit == 50
+    assert Settings(_env_file=None, max_inflight_turns=10).inflight_turns_limit == 10
+    with pytest.raises(ValueError, match="MAX_INFLIGHT_TURNS: at most LLM_MAX_CONNECTIONS"):
+        Settings(_env_file=None, llm_max_connections=10, max_inflight_turns=11)

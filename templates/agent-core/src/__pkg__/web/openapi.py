@@ -16,7 +16,7 @@ from typing import Any
 
 from ..agent.schemas import ChatRequest
 from ..config import Settings
-from ..middleware.api_key import AGENT_PATHS
+from ..middleware.admission import TURN_PATHS
 from .mcp_endpoint import openapi_paths
 
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {
@@ -46,7 +46,7 @@ def finish_openapi(document: dict[str, Any], settings: Settings) -> dict[str, An
     components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
     # The paths the core serves outside the framework's routing (``/mcp``).
     finished.setdefault("paths", {}).update(copy.deepcopy(openapi_paths(settings)))
-    for path in AGENT_PATHS:
+    for path in sorted(TURN_PATHS):
         operation = finished.get("paths", {}).get(path, {}).get("post")
         if operation is None:
             continue

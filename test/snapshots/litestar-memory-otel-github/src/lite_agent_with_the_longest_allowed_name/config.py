@@ -160,6 +160,12 @@ class Settings(BaseSettings):
     memory_store_max_bytes: int = Field(default=67_108_864, ge=1024)
     api_key_min_length: int = Field(default=16, ge=1, le=256)
 
+    # Capacity of one worker: connections to the model endpoint, and agent turns
+    # in flight (0: as many as LLM_MAX_CONNECTIONS); beyond it 503 overloaded.
+    llm_max_connections: int = Field(default=256, ge=1, le=10_000)
+    max_inflight_turns: int = Field(default=0, ge=0, le=10_000)
+    ready_when_saturated: bool = True
+
     # MCP (agent/mcp_config.py, web/mcp_endpoint.py)
     mcp_servers_file: str = ""
     mcp_allow_stdio: bool = False
@@ -290,7 +296,17 @@ class Settings(BaseSettings):
                 )
             except McpConfigError as exc:
                 raise ValueError(f"MCP_SERVERS_FILE: {exc}") from None
+        if self.max_inflight_turns > self.llm_max_connections:
+            # The turns beyond the pool would queue inside the HTTP client.
+            raise ValueError(
+                f"MAX_INFLIGHT_TURNS: at most LLM_MAX_CONNECTIONS ({self.llm_max_connections})"
+            )
         return self
+
+    @property
+    def inflight_turns_limit(self) -> int:
+        """MAX_INFLIGHT_TURNS, or LLM_MAX_CONNECTIONS when it is 0."""
+        return self.max_inflight_turns or self.llm_max_connections
 
     @property
     def mcp_servers(self) -> tuple[McpServerConfig, ...]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from .. import __version__, lifecycle
 from ..agent.schemas import ChatRequest, ChatResponse
 from ..context import current_trace_id
-from ..web.admission import admit
 from ..web.endpoints import open_stream, read_session, read_usage, readiness
 from ..web.errors import CHAT_ERROR_STATUSES
 from ..web.schemas import (
@@ -29,45 +28,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 router = APIRouter()
 
 
-async def get_services(request: Request) -> Services:
-    # async on purpose: FastAPI runs a plain-def dependency in its thread
-    # pool, a thread hop per request for a dictionary lookup.
+def get_services(request: Request) -> Services:
+    # A plain function, not a dependency: admission (drain, API key, rate limit,
+    # turn slots) runs before FastAPI sees the request (middleware/admission.py),
+    # and FastAPI's dependency resolution costs a large share of a turn's CPU.
     services: Services = request.app.state.services
     return services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-
-
-async def guard(
-    request: Request,
-    services: ServicesDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> None:
-    """``admit()`` as a dependency: the drain, the API key, the rate limit."""
-    await admit(
-        services,
-        client_host=request.client.host if request.client else None,
-        authorization=authorization,
-        x_api_key=x_api_key,
-    )
-
-
-async def chat_guard(
-    request: Request,
-    services: ServicesDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> None:
-    """``guard`` for the routes that spend tokens: also the API key's budget."""
-    await admit(
-        services,
-        client_host=request.client.host if request.client else None,
-        authorization=authorization,
-        x_api_key=x_api_key,
-        spends_tokens=True,
-    )
 
 
 @router.get("/health", response_model=HealthResponse, tags=["ops"])
@@ -91,11 +57,10 @@ async def ready(request: Request) -> JSONResponse:
     "/v1/chat",
     response_model=ChatResponse,
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(chat_guard)],
     tags=["agent"],
 )
-async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
-    return await services.agent.run(body, trace_id=current_trace_id() or "")
+async def chat(body: ChatRequest, request: Request) -> ChatResponse:
+    return await get_services(request).agent.run(body, trace_id=current_trace_id() or "")
 
 
 @router.post(
@@ -108,11 +73,10 @@ async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
         **ERROR_RESPONSES,
     },
     response_class=StreamingResponse,
-    dependencies=[Depends(chat_guard)],
     tags=["agent"],
 )
-async def chat_stream(body: ChatRequest, services: ServicesDep) -> StreamingResponse:
-    events = await open_stream(services, body, trace_id=current_trace_id() or "")
+async def chat_stream(body: ChatRequest, request: Request) -> StreamingResponse:
+    events = await open_stream(get_services(request), body, trace_id=current_trace_id() or "")
     return StreamingResponse(
         events,
         media_type="text/event-stream",
@@ -124,21 +88,19 @@ async def chat_stream(body: ChatRequest, services: ServicesDep) -> StreamingResp
     "/v1/sessions/{session_id}",
     response_model=SessionHistory,
     responses={404: {"model": ErrorResponse}, **ERROR_RESPONSES},
-    dependencies=[Depends(guard)],
     tags=["agent"],
     description="A session's kept history (user messages and answers), oldest first.",
 )
-async def session_history(session_id: str, services: ServicesDep) -> SessionHistory:
-    return await read_session(services, session_id)
+async def session_history(session_id: str, request: Request) -> SessionHistory:
+    return await read_session(get_services(request), session_id)
 
 
 @router.get(
     "/v1/usage",
     response_model=UsageResponse,
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(guard)],
     tags=["agent"],
     description="The calling key's token use today (UTC) and its limits.",
 )
-async def usage(services: ServicesDep) -> UsageResponse:
-    return await read_usage(services)
+async def usage(request: Request) -> UsageResponse:
+    return await read_usage(get_services(request))

@@ -132,8 +132,10 @@ class _BodyGuard:
             message = await self._receive()
         else:
             try:
-                remaining = max(0.0, self._deadline - self._loop.time())
-                message = await asyncio.wait_for(self._receive(), remaining)
+                # timeout_at, not wait_for: no task per chunk (wait_for wraps the
+                # receive in one on Python 3.11, an extra event-loop round each).
+                async with asyncio.timeout_at(self._deadline):
+                    message = await self._receive()
             except TimeoutError:
                 self.refusal = _closing(
                     RequestTimeout(

@@ -6,6 +6,7 @@ observability up, services started, ready; and the reverse at exit.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from ..config import Settings
 from ..observability_contract import ObservabilityStack
 from ..sessions import SessionStore, create_store
 from ..sessions.guard import GuardedStore
+from .overload import TurnSlots
 from .security import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ class Services:
     budget: TokenBudget
     rate_limiter: RateLimiter
     key_budgets: KeyBudgets
+    # The turns in flight in this worker, bounded by MAX_INFLIGHT_TURNS (web/overload.py).
+    turns: TurnSlots
     # The connections to MCP_SERVERS_FILE's servers (None without one).
     mcp_tools: McpTools | None = None
 
@@ -74,6 +78,7 @@ def create_model(settings: Settings) -> ChatModel:
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
         max_response_bytes=settings.llm_max_response_bytes,
+        max_connections=settings.llm_max_connections,
     )
 
 
@@ -188,6 +193,7 @@ async def start_services(
         budget=budget,
         rate_limiter=RateLimiter(store, settings.rate_limit_per_minute),
         key_budgets=key_budgets,
+        turns=TurnSlots(settings.inflight_turns_limit),
         mcp_tools=mcp_tools,
     )
 
@@ -201,6 +207,23 @@ async def stop_services(services: Services) -> None:
     if services.agent.cheap_model is not None:
         await services.agent.cheap_model.aclose()
     await services.store.close()
+
+
+_heap = {"frozen": False}
+
+
+def freeze_startup_heap() -> None:
+    """Move what start-up loaded (modules, the app, the services) out of the
+    cyclic garbage collector's reach, once per process.
+
+    It lives as long as the process; left in the collector's oldest generation,
+    every full collection walks all of it with the event loop stopped (tens of
+    milliseconds, the latency spikes of turns under load).
+    """
+    if not _heap["frozen"]:
+        _heap["frozen"] = True
+        gc.collect()
+        gc.freeze()
 
 
 @asynccontextmanager
@@ -220,6 +243,7 @@ async def running_services(
     services = await start_services(settings, model=model, store=store, tools=tools)
     global _running  # noqa: PLW0603 (one app per worker process)
     _running = services
+    freeze_startup_heap()
     lifecycle.state.mark_ready()
     logger.info("ready", extra={"store": services.store.name, "model": services.model.name})
     try:

@@ -11,7 +11,6 @@ answers are read up to ``max_response_bytes`` and must fit the shapes in
 from __future__ import annotations
 
 import asyncio
-import codecs
 import email.utils
 import json
 import logging
@@ -38,6 +37,7 @@ MAX_BACKOFF_SECONDS = 8.0
 MAX_RETRY_AFTER_SECONDS = 30.0
 # About 220 bytes per streamed token: an answer of 1,024 tokens is ~230 KB.
 DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
+DEFAULT_MAX_CONNECTIONS = 256
 
 # time.monotonic() by which the current agent turn must end (set by the agent
 # loop); a retry that would wait past it fails at once instead.
@@ -197,22 +197,34 @@ async def _bounded_chunks(response: httpx.Response, limit: int) -> AsyncIterator
         yield chunk
 
 
-async def _sse_lines(response: httpx.Response, limit: int) -> AsyncIterator[str]:
-    """The lines of an SSE body, within ``limit`` bytes in all.
+async def _sse_data(response: httpx.Response, limit: int) -> AsyncIterator[str]:
+    """The payloads of an SSE body's ``data:`` lines, within ``limit`` bytes in all.
 
     Written here rather than httpx's ``aiter_lines()`` because that one holds a
-    whole line in memory before yielding it, however long it grows.
+    whole line in memory before yielding it, however long it grows. Lines are
+    split as bytes (a newline byte is never inside a UTF-8 sequence) and only
+    ``data:`` lines are decoded; the other fields and the blank separators
+    are skipped where they are found, with one generator between the socket
+    and the parser.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    pending = ""
-    async for chunk in _bounded_chunks(response, limit):
-        pending += decoder.decode(chunk)
-        *lines, pending = pending.split("\n")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    size = 0
+    pending = b""
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        pending += chunk
+        if b"\n" not in chunk:
+            continue
+        *lines, pending = pending.split(b"\n")
         for line in lines:
-            yield line.rstrip("\r")
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending.rstrip("\r")
+            if line.startswith(b"data:"):
+                yield line[5:].strip().decode("utf-8", "replace")
+    if pending.startswith(b"data:"):
+        yield pending[5:].strip().decode("utf-8", "replace")
 
 
 def _fail_fast(delay: float, reason: str) -> ModelUnavailable | None:
@@ -239,6 +251,7 @@ class OpenAIChatModel:
         timeout: float,
         max_retries: int,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -253,7 +266,13 @@ class OpenAIChatModel:
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # As many kept-alive connections as turns may run (MAX_INFLIGHT_TURNS is at
+            # most LLM_MAX_CONNECTIONS): a burst never waits for a connection in the
+            # pool, whose queue is rescanned on every change (quadratic when long),
+            # and the connections opened for it are reused afterwards.
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
             transport=transport,
         )
 
@@ -340,10 +359,7 @@ class OpenAIChatModel:
         response = await self._send(self._payload(messages, tools, max_tokens, True), stream=True)
         answer = _StreamedAnswer()
         try:
-            async for line in _sse_lines(response, self.max_response_bytes):
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
+            async for data in _sse_data(response, self.max_response_bytes):
                 if data == "[DONE]":
                     answer.finished = True
                     break

@@ -137,4 +137,8 @@ def create_app(
     templates_by_endpoint: dict[object, str] = {
         route.endpoint: route.path_format for route in app.routes if isinstance(route, Route)
     }
-    return wrap_app(RouteLabeler(app, templates_by_endpoint), settings)
+    return wrap_app(
+        RouteLabeler(app, templates_by_endpoint),
+        settings,
+        services=lambda: getattr(app.state, "services", None),
+    )

@@ -18,7 +18,8 @@ from .services import Services
 async def readiness(services: Services | None) -> tuple[ReadyStatus, dict[str, str]]:
     """The /ready answer: its status and the check of each dependency.
 
-    The session store is the one dependency checked; the LLM endpoint's
+    The session store is the dependency checked (and, with
+    READY_WHEN_SATURATED=false, the worker's free turn slots); the LLM endpoint's
     reachability is deliberately not a readiness check: a model outage must
     not take every replica out of the load balancer. Each MCP server is
     listed (``mcp:<name>``) and counts only when the servers file marks it
@@ -36,6 +37,11 @@ async def readiness(services: Services | None) -> tuple[ReadyStatus, dict[str, s
             for check, (state, required) in services.mcp_tools.checks().items():
                 checks[check] = state
                 failing = failing or (required and state != "ok")
+        if not services.settings.ready_when_saturated:
+            # READY_WHEN_SATURATED=false: a worker whose turn slots are all taken
+            # reports not_ready, so a load balancer sends new work elsewhere.
+            checks["turns"] = "saturated" if services.turns.saturated else "ok"
+            failing = failing or services.turns.saturated
     status: ReadyStatus
     if lifecycle.state.draining:
         status = "shutting_down"

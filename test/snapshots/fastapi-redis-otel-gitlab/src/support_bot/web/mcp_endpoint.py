@@ -112,7 +112,11 @@ async def chat(
             spends_tokens=True,
         )
         body = ChatRequest(message=message, session_id=session_id)
-        response = await services.agent.run(body, trace_id=current_trace_id() or "")
+        services.turns.acquire()  # a turn like any other: MAX_INFLIGHT_TURNS counts it
+        try:
+            response = await services.agent.run(body, trace_id=current_trace_id() or "")
+        finally:
+            services.turns.release()
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in first.get("loc", ()))

@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import observability
 from ..config import ModelPrice
+from ..context import add_access_fields
 from ..sessions.base import SessionStore
 from ..web.errors import (
     AgentError,
@@ -158,23 +159,23 @@ class Agent:
         owner = current_owner.get()
         cost = turn.known_cost
         # user_message/answer are redacted in the logs unless LOG_PAYLOADS=true.
-        logger.info(
-            "turn finished",
-            extra={
-                "session_id": session_id,
-                "input_tokens": turn.input_tokens,
-                "output_tokens": turn.output_tokens,
-                "cached_input_tokens": turn.cached_input_tokens,
-                **({"cost_usd": cost} if cost is not None else {}),
-                **({"key_id": owner.key_id} if owner is not None else {}),
-                "tool_calls": len(turn.tool_calls),
-                "model": turn.model,
-                **({"trimmed_messages": turn.trimmed_messages} if turn.trimmed_messages else {}),
-                **({"response_cache": turn.response_cache} if turn.response_cache else {}),
-                "user_message": request.message,
-                "answer": answer,
-            },
-        )
+        # On the request's access line when there is one, else a line of its own.
+        fields = {
+            "session_id": session_id,
+            "input_tokens": turn.input_tokens,
+            "output_tokens": turn.output_tokens,
+            "cached_input_tokens": turn.cached_input_tokens,
+            **({"cost_usd": cost} if cost is not None else {}),
+            **({"key_id": owner.key_id} if owner is not None else {}),
+            "tool_calls": len(turn.tool_calls),
+            "model": turn.model,
+            **({"trimmed_messages": turn.trimmed_messages} if turn.trimmed_messages else {}),
+            **({"response_cache": turn.response_cache} if turn.response_cache else {}),
+            "user_message": request.message,
+            "answer": answer,
+        }
+        if not add_access_fields(fields):
+            logger.info("turn finished", extra=fields)
         return ChatResponse(
             answer=answer,
             session_id=session_id,

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, get, post
-from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
-from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath
 from litestar.response import Stream
@@ -16,7 +14,6 @@ from litestar.types import ControllerRouterHandler
 from .. import __version__, lifecycle
 from ..agent.schemas import ChatRequest, ChatResponse
 from ..context import current_trace_id
-from ..web.admission import admit
 from ..web.endpoints import open_stream, read_session, read_usage, readiness
 from ..web.errors import CHAT_ERROR_STATUSES
 from ..web.schemas import (
@@ -37,29 +34,10 @@ ERROR_RESPONSES: dict[int, ResponseSpec] = {
 
 
 def get_services(app: Litestar) -> Services:
+    # Admission (drain, API key, rate limit, turn slots) runs before Litestar
+    # sees the request: middleware/admission.py.
     services: Services = app.state.services
     return services
-
-
-async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """``admit()`` as a Litestar guard: the drain, the API key, the rate limit."""
-    await admit(
-        get_services(connection.app),
-        client_host=connection.client.host if connection.client else None,
-        authorization=connection.headers.get("authorization"),
-        x_api_key=connection.headers.get("x-api-key"),
-    )
-
-
-async def chat_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """``guard`` for the routes that spend tokens: also the API key's budget."""
-    await admit(
-        get_services(connection.app),
-        client_host=connection.client.host if connection.client else None,
-        authorization=connection.headers.get("authorization"),
-        x_api_key=connection.headers.get("x-api-key"),
-        spends_tokens=True,
-    )
 
 
 @get("/health", tags=["ops"], sync_to_thread=False)
@@ -85,7 +63,6 @@ async def ready(request: Request[Any, Any, Any]) -> Response[ReadyResponse]:
 @post(
     "/v1/chat",
     status_code=200,
-    guards=[chat_guard],
     responses=ERROR_RESPONSES,
     tags=["agent"],
 )
@@ -97,7 +74,6 @@ async def chat(data: ChatBody, request: Request[Any, Any, Any]) -> ChatResponse:
 @post(
     "/v1/chat/stream",
     status_code=200,
-    guards=[chat_guard],
     responses=ERROR_RESPONSES,
     tags=["agent"],
     media_type="text/event-stream",
@@ -115,7 +91,6 @@ async def chat_stream(data: ChatBody, request: Request[Any, Any, Any]) -> Stream
 
 @get(
     "/v1/sessions/{session_id:str}",
-    guards=[guard],
     responses={
         404: ResponseSpec(data_container=ErrorResponse, description="no such session"),
         **ERROR_RESPONSES,
@@ -131,7 +106,6 @@ async def session_history(
 
 @get(
     "/v1/usage",
-    guards=[guard],
     responses=ERROR_RESPONSES,
     tags=["agent"],
     description="The calling key's token use today (UTC) and its limits.",

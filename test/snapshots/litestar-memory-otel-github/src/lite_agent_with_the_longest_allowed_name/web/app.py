@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .. import observability
 from ..config import Settings
 from ..middleware import ASGIApp
 from ..middleware.access_log import AccessLogMiddleware
-from ..middleware.api_key import ApiKeyMiddleware
+from ..middleware.admission import AdmissionMiddleware
 from ..middleware.body_limit import BodyLimitMiddleware
 from ..middleware.request_context import RequestContextMiddleware
 from ..playground import with_playground
 from .mcp_endpoint import McpRouter
+from .services import Services
 
 # CORS (only when CORS_ORIGINS is set): the methods and headers the contract's
 # endpoints use, and the response headers a browser client may read.
@@ -31,12 +34,13 @@ CORS_EXPOSE_HEADERS: tuple[str, ...] = (
 CORS_MAX_AGE_SECONDS = 600
 
 
-def wrap_app(app: ASGIApp, settings: Settings) -> ASGIApp:
+def wrap_app(app: ASGIApp, settings: Settings, services: Callable[[], Services | None]) -> ASGIApp:
     """``app`` (the framework's app behind its route labeller) in the middleware stack.
 
-    Outermost first: observability -> request context -> access log -> API key
-    (when keys are configured) -> body limit -> the playground's files (when
-    PLAYGROUND_ENABLED) -> ``/mcp`` (when MCP_SERVER_ENABLED) -> app.
+    Outermost first: observability -> request context -> access log -> admission
+    (drain, API key, rate limit, turn slots; ``services`` gives the running
+    services) -> body limit -> the playground's files (when PLAYGROUND_ENABLED)
+    -> ``/mcp`` (when MCP_SERVER_ENABLED) -> app.
     """
     if settings.mcp_server_enabled:
         app = McpRouter(app, settings)
@@ -45,8 +49,7 @@ def wrap_app(app: ASGIApp, settings: Settings) -> ASGIApp:
         settings.max_body_bytes,
         body_read_timeout=settings.body_read_timeout,
     )
-    if settings.auth_enabled:
-        wrapped = ApiKeyMiddleware(wrapped, settings.api_keys)
+    wrapped = AdmissionMiddleware(wrapped, services)
     wrapped = AccessLogMiddleware(wrapped)
     wrapped = RequestContextMiddleware(wrapped)
     return observability.instrument_app(wrapped, settings)

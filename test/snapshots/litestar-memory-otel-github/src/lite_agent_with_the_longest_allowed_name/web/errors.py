@@ -111,6 +111,14 @@ class ShuttingDown(AgentError):
     default_message = "the service is shutting down"
 
 
+class Overloaded(_RetryAfter):
+    """MAX_INFLIGHT_TURNS turns are already running in this worker (web/overload.py)."""
+
+    status = 503
+    code = "overloaded"
+    default_message = "the service is at capacity, retry shortly"
+
+
 class StoreUnavailable(AgentError):
     """The session store (Redis, Postgres) cannot be reached within STORE_TIMEOUT."""
 
@@ -130,6 +138,7 @@ class InternalError(AgentError):
 
 
 # The error code of each status, also for the statuses a framework answers itself.
+# (503 is also ``overloaded`` and ``store_unavailable``: always raised as their classes.)
 STATUS_CODES: dict[int, str] = {
     400: "bad_request",
     401: "unauthorized",

@@ -156,4 +156,8 @@ def create_app(
         logging_config=None,
         debug=False,
     )
-    return wrap_app(RouteLabeler(app), settings)  # type: ignore[arg-type]
+    return wrap_app(
+        RouteLabeler(app),  # type: ignore[arg-type]
+        settings,
+        services=lambda: getattr(app.state, "services", None),
+    )

@@ -1,5 +1,8 @@
 """One JSON access line per request, labelled with the route template.
 
+What the handling adds with ``context.add_access_fields()`` (an agent turn's
+session, tokens and tool calls) is on the same line.
+
 Also the last line of defence: an exception escaping the app becomes the
 contract's 500 body (when no response has started) and is logged with the
 trace id, never sent to the client.
@@ -9,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from .. import observability_contract
+from ..context import access_fields_var
 from ..web.errors import InternalError
 from . import ASGIApp, Message, Receive, Scope, Send
 from .errors import send_error
@@ -29,6 +34,8 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         scope.setdefault("state", {})
+        fields: dict[str, Any] = {}
+        fields_token = access_fields_var.set(fields)
         status = 500
         response_started = False
 
@@ -50,6 +57,7 @@ class AccessLogMiddleware:
                 status = 500
                 await send_error(send, InternalError())
         finally:
+            access_fields_var.reset(fields_token)
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             logger.log(
                 logging.ERROR if status >= 500 else logging.INFO,
@@ -59,5 +67,6 @@ class AccessLogMiddleware:
                     "route": observability_contract.route_template(scope),
                     "status": status,
                     "duration_ms": duration_ms,
+                    **fields,
                 },
             )
