@@ -108,7 +108,10 @@ describe('GET /metrics', () => {
     const llm = parsed.samples.filter((s) => s.name === 'agent_llm_calls_total');
     expect(llm.some((s) => s.labels.model !== undefined && s.labels.status !== undefined && s.value >= 1)).toBe(true);
     const tokens = parsed.samples.filter((s) => s.name === 'agent_tokens_total');
-    expect(new Set(tokens.map((s) => s.labels.type))).toEqual(new Set(['input', 'output']));
+    // cached_input: prompt tokens the provider read from its cache (the fake model's repeated prefix)
+    const types = new Set(tokens.map((s) => s.labels.type));
+    expect(types.has('input') && types.has('output'), [...types].join(', ')).toBe(true);
+    for (const t of types) expect(['input', 'cached_input', 'output']).toContain(t);
     expect(parsed.samples.some((s) => s.name === 'agent_llm_call_duration_seconds_count' && s.labels.model !== undefined)).toBe(true);
     if (config.fakeModel) {
       const tools = parsed.samples.filter((s) => s.name === 'agent_tool_calls_total');

@@ -41,7 +41,7 @@ describe.skipIf(!enabled)('observability=otel against a running service', () => 
   it('exports a server span per request with the LLM and tool spans as its children', async () => {
     const res = await chat(baseUrl, 'what is 6*7');
     expect(res.status, res.text).toBe(200);
-    const body = JSON.parse(res.text) as { trace_id: string; usage: { input_tokens: number; output_tokens: number }; tool_calls: { name: string }[] };
+    const body = JSON.parse(res.text) as { trace_id: string; usage: { input_tokens: number; output_tokens: number; cost_usd: number | null }; tool_calls: { name: string }[] };
     const traceId = res.headers.get('x-trace-id') ?? '';
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(body.trace_id).toBe(traceId);
@@ -72,7 +72,9 @@ describe.skipIf(!enabled)('observability=otel against a running service', () => 
       outputTokens += span.attributes['gen_ai.usage.output_tokens'] as number;
     }
     // the spans carry the same usage the response reports
-    expect({ input_tokens: inputTokens, output_tokens: outputTokens }).toEqual(body.usage);
+    expect({ input_tokens: inputTokens, output_tokens: outputTokens }).toEqual({ input_tokens: body.usage.input_tokens, output_tokens: body.usage.output_tokens });
+    // priced by LLM_PRICES (lib/project.ts): the response carries the turn's cost
+    expect(body.usage.cost_usd).toBeGreaterThan(0);
 
     const tools = spans.filter((s) => s.attributes['gen_ai.operation.name'] === 'execute_tool');
     expect(tools.map((s) => s.attributes['gen_ai.tool.name'])).toEqual(body.tool_calls.map((t) => t.name));
