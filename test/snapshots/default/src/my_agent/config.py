@@ -7,11 +7,14 @@ naming the variable and the reason on stderr and exits with status 2.
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .agent.mcp_config import McpConfigError, McpServerConfig, load_servers
 
 Environment = Literal["development", "test", "staging", "production"]
 SessionStoreName = Literal["memory"]
@@ -90,6 +93,12 @@ class Settings(BaseSettings):
     memory_store_max_bytes: int = Field(default=67_108_864, ge=1024)
     api_key_min_length: int = Field(default=16, ge=1, le=256)
 
+    # MCP (agent/mcp_config.py, web/mcp_endpoint.py)
+    mcp_servers_file: str = ""
+    mcp_allow_stdio: bool = False
+    mcp_server_enabled: bool = False
+    _mcp_servers: tuple[McpServerConfig, ...] = PrivateAttr(default=())
+
     @field_validator(
         "api_keys", "cors_origins", "fake_llm_misbehave", "forwarded_allow_ips", mode="before"
     )
@@ -155,7 +164,22 @@ class Settings(BaseSettings):
                 "WORKERS: at most 1 with SESSION_STORE=memory (each worker would have its own"
                 " sessions, budget and rate limit); use a shared store to run several"
             )
+        if self.mcp_servers_file:
+            try:
+                self._mcp_servers = load_servers(
+                    self.mcp_servers_file,
+                    os.environ,
+                    production=self.is_production,
+                    allow_stdio=self.mcp_allow_stdio,
+                )
+            except McpConfigError as exc:
+                raise ValueError(f"MCP_SERVERS_FILE: {exc}") from None
         return self
+
+    @property
+    def mcp_servers(self) -> tuple[McpServerConfig, ...]:
+        """The servers of MCP_SERVERS_FILE, read and checked at start."""
+        return self._mcp_servers
 
     @property
     def is_production(self) -> bool:
