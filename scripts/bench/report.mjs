@@ -349,15 +349,15 @@ function streamingSection(T) {
   out.push(
     `N streams opened at once, each relaying one answer of the mock upstream (${st.upstream}). Client: ${st.client}. Deadline ${st.deadlineSeconds} s per burst; ${st.workers} worker per service, a fresh process for every service and N.`,
     '',
-    '| service | N | done | refused / closed / errors / timed out | streams/s | last done | time to first token p50 / p99 | stream p99 | streams/s vs LangGraph peer |',
-    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| service | N | done | refused / closed / errors / timed out | streams/s | last done | time to first token p50 / p99 | stream p99 | streams with a token / tokens received (median, every stream) | streams/s vs LangGraph peer |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const id of ['ours', 'langgraph', 'hello', 'upstream']) {
     for (const r of T.runs[id] ?? []) {
       const vs = id === 'ours' ? T.vsLanggraph?.[r.n] : undefined;
       const ms = (x) => (typeof x === 'number' ? `${fmtN(x)} ms` : 'n/a');
       out.push(
-        `| ${STREAM_LABELS[id] ?? id} | ${fmtN(r.n)} | ${fmtN(r.done)} (${Math.round(r.completedShare * 100)} %) | ${r.refused} / ${r.closed} / ${r.errors} / ${r.timeouts} | ${r.streamsPerSecond} | ${r.lastDoneS === null ? 'n/a' : fmtS(r.lastDoneS)} | ${ms(r.ttftP50ms)} / ${ms(r.ttftP99ms)} | ${ms(r.durationP99ms)} | ${typeof vs === 'number' ? fmtX(vs) : ''} |`,
+        `| ${STREAM_LABELS[id] ?? id} | ${fmtN(r.n)} | ${fmtN(r.done)} (${Math.round(r.completedShare * 100)} %) | ${r.refused} / ${r.closed} / ${r.errors} / ${r.timeouts} | ${r.streamsPerSecond} | ${r.lastDoneS === null ? 'n/a' : fmtS(r.lastDoneS)} | ${ms(r.ttftP50ms)} / ${ms(r.ttftP99ms)} | ${ms(r.durationP99ms)} | ${r.startedStreams === undefined ? 'n/a' : `${fmtN(r.startedStreams)} / ${r.tokensMedianAll}`} | ${typeof vs === 'number' ? fmtX(vs) : ''} |`,
       );
     }
   }

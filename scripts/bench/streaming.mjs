@@ -137,6 +137,9 @@ async function burst(url, body, n) {
       1,
     ),
     tokensMedian: median(done.map((r) => r.tokens)),
+    // how far every stream got, the unfinished ones too
+    startedStreams: rs.filter((r) => r.firstTokenMs !== null).length,
+    tokensMedianAll: median(rs.map((r) => r.tokens)),
   };
 }
 
