@@ -4,7 +4,7 @@
  * The entry point: dispatches to a command and turns what it throws into an
  * exit code and one line on stderr. Startup cost matters (time to first prompt
  * <= 150 ms): the create command's module imports only node builtins and the
- * options schema; the renderer, yeoman, clack, the post-generation steps and
+ * options schema; the renderer and writer, clack, the post-generation steps and
  * check/update are imported on the path that needs them.
  */
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './app/errors.js';
 import type { RenderedTree } from './app/render.js';
 import { render } from './app/render.js';
+import { writeTree } from './app/write.js';
 import { type FileStatus, fileStatuses } from './app/write-check.js';
 import { displayDir } from './io.js';
 import { TEMPLATES_DIR } from './paths.js';
@@ -42,10 +43,9 @@ export async function generate(project: ProjectSpec, f: GenerateFlags): Promise<
 
   if (f.interactive) {
     const { writeInteractive } = await import('./interactive.js');
-    return writeInteractive(project, tree, conflicts, f);
+    return writeInteractive(project, tree, statuses, conflicts, f);
   }
-  const { commitTree } = await import('./app/write.js');
-  await commitTree(project.dir, tree);
+  writeTree(project.dir, tree, statuses);
   for (const c of conflicts) io.stderr.write(`conflict: ${c} existed and differed; overwritten (--force)\n`);
   io.stdout.write(`created ${project.answers.name} in ${shown}: ${tree.size} files\n`);
   const { postGenerate, nextSteps } = await import('./post.js');

@@ -18,7 +18,8 @@ import {
   resolveAnswers,
 } from './app/options.js';
 import type { RenderedTree } from './app/render.js';
-import { checkTargetDir } from './app/write-check.js';
+import { writeTree } from './app/write.js';
+import { checkTargetDir, type FileStatus } from './app/write-check.js';
 import { askOption } from './ask-option.js';
 import { Cancelled } from './errors.js';
 import { displayDir, type Io } from './io.js';
@@ -126,15 +127,20 @@ export async function promptProject(input: PromptInput): Promise<ProjectSpec> {
   return { answers, dir, ownedPaths: input.ownedPaths };
 }
 
-export async function writeInteractive(project: ProjectSpec, tree: RenderedTree, conflicts: string[], f: GenerateFlags): Promise<number> {
+export async function writeInteractive(
+  project: ProjectSpec,
+  tree: RenderedTree,
+  statuses: ReadonlyMap<string, FileStatus>,
+  conflicts: string[],
+  f: GenerateFlags,
+): Promise<number> {
   const { io } = f;
   const opts = { input: io.stdin as NodeJS.ReadStream, output: io.stdout as NodeJS.WriteStream };
-  const { commitTree } = await import('./app/write.js');
   const done: StepResult = { git: 'skipped', install: 'skipped' };
   const s = p.spinner(opts);
   s.start(`Writing ${tree.size} files`);
   try {
-    await commitTree(project.dir, tree);
+    writeTree(project.dir, tree, statuses);
   } catch (err) {
     s.error('Writing failed');
     throw err;

@@ -4,7 +4,7 @@
 // BENCHMARKS.md (and the README's Benchmarks table) from it.
 //
 //   npm run bench                              # every group (~15 min on 2 cores)
-//   npm run bench -- --only generator          # one group: generator | image | service | instruments | servers | budgets | cache | streaming (repeatable, or a,b)
+//   npm run bench -- --only generator          # one group: generator | image | service | instruments | servers | budgets | cache | streaming | burst (repeatable, or a,b)
 //   npm run bench -- --quick                   # short smoke run (fewer runs, 2 s loads)
 //   npm run bench -- --report                  # only regenerate BENCHMARKS.md + README from the JSON
 //   options: --date YYYY-MM-DD (recorded as the run date; default: today, UTC)
@@ -18,7 +18,7 @@ import path from 'node:path';
 import { loadAverage, log, machineInfo, ROOT } from './bench/lib.mjs';
 import { writeReports } from './bench/report.mjs';
 
-const GROUPS = ['generator', 'image', 'service', 'instruments', 'servers', 'budgets', 'cache', 'streaming'];
+const GROUPS = ['generator', 'image', 'service', 'instruments', 'servers', 'budgets', 'cache', 'streaming', 'burst'];
 
 function parseArgs(argv) {
   const opts = { only: [], quick: false, reportOnly: false, date: null, out: 'bench/results.json', keep: false };

@@ -1,11 +1,10 @@
 // Build the published bundle into dist/ (npm run build; also run by the tests):
 //
 //   dist/cli.js           entry (generators/cli.ts, create.ts): argument parsing, options, --help, --version
-//   dist/<name>-<hash>.js ESM chunks, one per lazily imported path: rendering, writing
-//                         (yeoman-generator + mem-fs), the interactive UI (clack),
-//                         post-generation steps (execa), check/update. A path loads
-//                         only the chunks it imports, so --version never evaluates
-//                         yeoman or clack.
+//   dist/<name>-<hash>.js ESM chunks, one per lazily imported path: rendering and
+//                         writing, the interactive UI (clack), post-generation
+//                         steps (execa), check/update. A path loads only the chunks
+//                         it imports, so --version never evaluates ejs or clack.
 //
 // Templates are compiled at run time from templates/: a precompiled pack of them
 // was measured to save nothing measurable on generation (scripts/bench/generator.mjs,
@@ -37,28 +36,7 @@ const writeAtomic = (path, contents) => {
   renameSync(tmp, path);
 };
 
-// yeoman-generator imports, at load time, packages for features create-agent-service
-// never uses (git user info through simple-git, npm version lookups, spawnCommand
-// through execa, the generator's own package.json lookup). Loading them is most of
-// the writer's start-up cost, so for yeoman-generator's own imports they are replaced
-// with stubs (generators/build-stubs/): every stubbed function throws a clear error if
-// it is ever called, except readPackageUpSync, reimplemented for the one way
-// yeoman-generator calls it ({ cwd, normalize: false }). The writing path itself
-// (yeoman-generator's fs API over mem-fs / mem-fs-editor, commit) is untouched.
-const YEOMAN_STUBS = ['simple-git', 'latest-version', 'execa', 'read-package-up'];
-const stubYeomanExtras = {
-  name: 'stub-yeoman-extras',
-  setup(b) {
-    const filter = new RegExp(`^(${YEOMAN_STUBS.join('|')})$`);
-    b.onResolve({ filter }, (args) => {
-      if (!/[\\/]node_modules[\\/]yeoman-generator[\\/]/.test(args.importer)) return undefined;
-      return { path: join(root, 'generators', 'build-stubs', `${args.path}.mjs`) };
-    });
-  },
-};
-
 const result = await build({
-  plugins: [stubYeomanExtras],
   absWorkingDir: root,
   entryPoints: { cli: 'generators/cli.ts' },
   outdir: 'dist',

@@ -61,7 +61,7 @@ export interface RenderOptions {
   ownedPaths?: string[];
 }
 
-const EJS_OPTIONS = { async: false, strict: false, rmWhitespace: false } as const;
+const EJS_OPTIONS = { async: false, strict: false, rmWhitespace: false, compileDebug: false } as const;
 
 /** pin.* for the templates; the pins file is read on first use (a template set without pins never needs it). */
 function lazyPins(templatesDir: string, python: string): PinHelpers {

@@ -42,12 +42,14 @@ export function fileStatuses(dir: string, tree: RenderedTree, readFile: (p: stri
     let status: FileStatus = 'new';
     for (let i = 0; i < parts.length; i++) {
       cur = join(cur, parts[i]!);
-      let st: Stats;
+      let st: Stats | undefined;
       try {
-        st = lstatSync(cur);
+        // no exception for a missing path: the usual case, every file of a new project
+        st = lstatSync(cur, { throwIfNoEntry: false });
       } catch {
         break;
       }
+      if (st === undefined) break;
       const last = i === parts.length - 1;
       if (st.isSymbolicLink()) throw new UsageError(`refusing to write ${rel}: ${cur} is a symbolic link`);
       if (!last && !st.isDirectory()) throw new UsageError(`cannot write ${rel}: ${cur} exists and is not a directory`);

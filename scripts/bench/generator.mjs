@@ -74,13 +74,13 @@ async function installPy(work, spec, name) {
   };
 }
 
-async function firstPrompt(tool, { runs, cwd }) {
+async function firstPrompt(tool, { runs, cwd, warmup }) {
   const args = [
     path.join(ROOT, 'scripts/bench/first_prompt.py'),
     '--runs',
     String(runs),
     '--warmup',
-    '1',
+    String(warmup),
     '--marker',
     tool.marker,
     '--cwd',
@@ -105,7 +105,7 @@ async function firstPrompt(tool, { runs, cwd }) {
   };
 }
 
-async function generate(tool, { runs, cwd, work }) {
+async function generate(tool, { runs, cwd, work, warmup }) {
   const json = path.join(work, `hyperfine-${tool.id}.json`);
   const outDir = path.join(cwd, tool.outName);
   const args = [
@@ -115,7 +115,7 @@ async function generate(tool, { runs, cwd, work }) {
     '--runs',
     String(runs),
     '--warmup',
-    '1',
+    String(warmup),
     '--prepare',
     `rm -rf ${outDir}`,
     '--export-json',
@@ -144,6 +144,23 @@ async function generate(tool, { runs, cwd, work }) {
   };
 }
 
+/** One figure from the rounds' results: the median of every sample; the first error if any round failed. */
+function pooled(parts, { runs, rounds }) {
+  const failed = parts.find((p) => p.error);
+  if (failed) return failed;
+  const samples = parts.flatMap((p) => p.samplesMs);
+  const first = parts[0];
+  return {
+    ...first,
+    medianMs: round(median(samples), 1),
+    minMs: Math.min(...samples),
+    meanMs: undefined,
+    stddevMs: undefined,
+    samplesMs: samples,
+    command: first.command.replace(/--runs \d+/, `--runs ${runs / rounds}`).concat(rounds > 1 ? ` (x${rounds} rounds, the tools taking turns)` : ''),
+  };
+}
+
 function shq(s) {
   return /^[A-Za-z0-9_\-./=:,@]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -151,9 +168,12 @@ function shq(s) {
 export async function generatorGroup({ work, quick }) {
   const runs = quick ? 3 : 10;
   const promptRuns = quick ? 3 : 10;
+  // the tools take turns: each round runs every tool (runs / rounds times each), so load
+  // that comes and goes on a shared machine falls on all of them alike
+  const rounds = quick ? 1 : 5;
   const w = path.join(work, 'generator');
   fs.mkdirSync(w, { recursive: true });
-  const result = { runs, promptRuns, tools: {}, notes: [] };
+  const result = { runs, promptRuns, rounds, tools: {}, notes: [] };
 
   // --- create-agent-service: the published tarball, installed like a user gets it.
   log('generator: npm run build, npm pack, install the tarball');
@@ -250,18 +270,27 @@ export async function generatorGroup({ work, quick }) {
     });
   }
 
+  const samples = Object.fromEntries(tools.map((t) => [t.id, { firstPrompt: [], generate: [] }]));
+  for (let turn = 0; turn < rounds; turn++) {
+    for (const tool of tools) {
+      const cwd = path.join(w, 'run', tool.id);
+      fs.mkdirSync(cwd, { recursive: true });
+      log(`generator: round ${turn + 1}/${rounds}: ${tool.id} ${tool.version}: first prompt x${promptRuns / rounds}, generation x${runs / rounds}`);
+      const warmup = turn === 0 ? 1 : 0;
+      const s = samples[tool.id];
+      s.firstPrompt.push(await firstPrompt(tool, { runs: promptRuns / rounds, cwd, warmup }));
+      s.generate.push(await generate(tool, { runs: runs / rounds, cwd, work: w, warmup }));
+    }
+  }
   for (const tool of tools) {
-    const cwd = path.join(w, 'run', tool.id);
-    fs.mkdirSync(cwd, { recursive: true });
-    log(`generator: ${tool.id} ${tool.version}: first prompt x${promptRuns}, generation x${runs}`);
-    const entry = {
+    const s = samples[tool.id];
+    result.tools[tool.id] = {
       version: tool.version,
       preset: tool.preset,
       install: tool.info.install,
-      firstPrompt: await firstPrompt(tool, { runs: promptRuns, cwd }),
-      generate: await generate(tool, { runs, cwd, work: w }),
+      firstPrompt: pooled(s.firstPrompt, { runs: promptRuns, rounds }),
+      generate: pooled(s.generate, { runs, rounds }),
     };
-    result.tools[tool.id] = entry;
   }
 
   // Ratios: anchor / ours (> 1 means create-agent-service is faster or smaller).
@@ -277,6 +306,7 @@ export async function generatorGroup({ work, quick }) {
   }
   result.notes.push(
     'Every timing is a fresh process; one discarded warm-up run first so every tool starts with the same warm OS file cache.',
+    `The tools take turns: ${rounds} round(s), each running every tool's first prompt and generation ${runs / rounds} times, so load from other work on the machine falls on all of them alike; the figures are medians of all samples.`,
     'Time to first prompt: the command on a real pseudo-terminal (python3 pty, 80x24, CI unset) until the marker text appears; the process is then killed.',
     'Anchors are installed into temp dirs from the npm registry and PyPI at bench time; the figures use those installed copies (no npx/npm exec overhead), and create-agent-service is measured from its own packed tarball installed the same way.',
   );

@@ -33,6 +33,22 @@ export function targets(results) {
   });
   const fp = ours?.firstPrompt?.medianMs;
   t.push({ id: 'first-prompt', what: 'time to first prompt ≤ 150 ms', measured: fmtMs(fp), ok: typeof fp === 'number' ? fp <= 150 : null });
+  const vite = G?.tools?.['create-vite'];
+  const vg = vite?.generate?.medianMs;
+  const rv = typeof gen === 'number' && typeof vg === 'number' ? gen / vg : null;
+  t.push({
+    id: 'generate-vs-vite',
+    what: "non-interactive generation of the default preset within 1.3× of create-vite's time",
+    measured: rv === null ? 'n/a' : `${rv.toFixed(2)}× (${fmtMs(gen)} vs ${fmtMs(vg)})`,
+    ok: rv === null ? null : rv <= 1.3,
+  });
+  const vfp = vite?.firstPrompt?.medianMs;
+  t.push({
+    id: 'first-prompt-vs-vite',
+    what: "time to first prompt no slower than create-vite's",
+    measured: typeof fp === 'number' && typeof vfp === 'number' ? `${fmtMs(fp)} vs ${fmtMs(vfp)}` : 'n/a',
+    ok: typeof fp === 'number' && typeof vfp === 'number' ? fp <= vfp : null,
+  });
   t.push({
     id: 'generate',
     what: 'non-interactive generation of the default preset ≤ 400 ms (median)',
@@ -188,12 +204,17 @@ function serviceSection(S) {
     ...(st.otelAlwaysOn ? [`- otel, every request traced: ${st.otelAlwaysOn}.`] : []),
     `- bare FastAPI (${code('hello')}): ${code('scripts/bench/hello_app.py')}, the same uvicorn settings, no middleware, no logging.`,
     `- naive (${code('naive')}): ${code('scripts/bench/naive_app.py')}, the seeds' sample chat endpoint: an async handler calling ${code('time.sleep')}.`,
+    ...(S.configs?.langgraph
+      ? [
+          `- FastAPI + LangGraph peer (${code('langgraph')}): ${code('scripts/bench/langgraph_app.py')}, the seeds' and agent-service-toolkit's stack: a compiled ${code('StateGraph')} with one node calling langchain-core's ${code('GenericFakeChatModel')}, a ${code('MemorySaver')} keyed by the session id, ${code('graph.ainvoke')} per request; the same uvicorn settings, in its own pinned environment (${code('scripts/bench/langgraph/requirements.txt')}).`,
+        ]
+      : []),
     '',
   );
   const label = (id) => {
     const c = S.configs?.[id];
     if (!c) return id;
-    if (c.kind === 'baseline') return id === 'hello' ? 'bare FastAPI' : 'naive (time.sleep)';
+    if (c.kind === 'baseline') return { hello: 'bare FastAPI', langgraph: 'FastAPI + LangGraph peer' }[id] ?? 'naive (time.sleep)';
     return `${c.framework} + ${c.observability === 'otel-always-on' ? 'otel, every request traced' : c.observability}`;
   };
   const table = (scenario, title, extraCols) => {
@@ -230,9 +251,16 @@ function serviceSection(S) {
       return h && v && id !== 'hello' ? fmtX(v / h) : '';
     },
   });
-  table('health', 'GET /health', [vsMinimal('health'), vsHello('health')]);
-  table('chat', 'POST /v1/chat (fake model, no latency)', [vsMinimal('chat'), vsHello('chat')]);
-  table('chatSlowModel', `POST /v1/chat with a ${st.fakeModelLatencyMs.chatSlowModel} ms model`, [vsHello('chatSlowModel')]);
+  const vsPeer = (scenario) => ({
+    title: 'throughput vs LangGraph peer',
+    value: (id) => {
+      const v = S.vsLanggraph?.[scenario]?.[id];
+      return typeof v === 'number' ? fmtX(v) : '';
+    },
+  });
+  table('health', 'GET /health', [vsMinimal('health'), vsHello('health'), vsPeer('health')]);
+  table('chat', 'POST /v1/chat (fake model, no latency)', [vsMinimal('chat'), vsHello('chat'), vsPeer('chat')]);
+  table('chatSlowModel', `POST /v1/chat with a ${st.fakeModelLatencyMs.chatSlowModel} ms model`, [vsHello('chatSlowModel'), vsPeer('chatSlowModel')]);
   if (S.vsNaive)
     out.push(
       `Against the naive endpoint, with the same ${st.fakeModelLatencyMs.chatSlowModel} ms model: the generated service (default preset) serves **${S.vsNaive.throughput}×** the throughput with a **${S.vsNaive.p99}×** lower p99 (the ceiling for ${st.load.match(/-c(\d+)/)?.[1]} connections is ${S.vsNaive.idealRps} req/s).`,
@@ -313,6 +341,40 @@ function instrumentsSection(I) {
     'The otel layer keeps its own counters and histograms (`_state.Tally`, `_histograms.DurationHistogram`) only while the SDK would cost more than 5 % of `/v1/chat` throughput.',
     '',
   );
+  return out;
+}
+
+const STREAM_LABELS = {
+  ours: '**create-agent-service** (default preset)',
+  langgraph: 'FastAPI + LangGraph peer (`graph.astream`)',
+  hello: 'bare FastAPI relay (httpx)',
+  upstream: 'the mock upstream alone',
+};
+
+function burstSection(T) {
+  const out = ['## Streaming at scale', '', ...groupHeader(T, 'burst')];
+  if (!T?.runs) return out;
+  const st = T.settings;
+  out.push(
+    `N streams opened at once, each relaying one answer of the mock upstream (${st.upstream}). Client: ${st.client}. Deadline ${st.deadlineSeconds} s per burst; ${st.workers} worker per service, a fresh process for every service and N.`,
+    '',
+    '| service | N | done | refused / closed / errors / timed out | streams/s | last done | time to first token p50 / p99 | stream p99 | streams with a token / tokens received (median, every stream) | streams/s vs LangGraph peer |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const id of ['ours', 'langgraph', 'hello', 'upstream']) {
+    for (const r of T.runs[id] ?? []) {
+      const vs = id === 'ours' ? T.vsLanggraph?.[r.n] : undefined;
+      const ms = (x) => (typeof x === 'number' ? `${fmtN(x)} ms` : 'n/a');
+      out.push(
+        `| ${STREAM_LABELS[id] ?? id} | ${fmtN(r.n)} | ${fmtN(r.done)} (${Math.round(r.completedShare * 100)} %) | ${r.refused} / ${r.closed} / ${r.errors} / ${r.timeouts} | ${r.streamsPerSecond} | ${r.lastDoneS === null ? 'n/a' : fmtS(r.lastDoneS)} | ${ms(r.ttftP50ms)} / ${ms(r.ttftP99ms)} | ${ms(r.durationP99ms)} | ${r.startedStreams === undefined ? 'n/a' : `${fmtN(r.startedStreams)} / ${r.tokensMedianAll}`} | ${typeof vs === 'number' ? fmtX(vs) : ''} |`,
+      );
+    }
+  }
+  out.push('', 'Commands:', '');
+  for (const [id, c] of Object.entries(T.configs ?? {})) out.push(`- ${STREAM_LABELS[id] ?? id}: ${code(c.command)}`);
+  if (Object.keys(T.skipped ?? {}).length) out.push('', ...Object.entries(T.skipped).map(([id, why]) => `- skipped ${id}: ${why.split('\n')[0]}`));
+  if (T.notes?.length) out.push('', ...T.notes.map((x) => `- ${x}`));
+  out.push('');
   return out;
 }
 
@@ -431,7 +493,7 @@ export function renderBenchmarks(results) {
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|budgets|cache|streaming')}; ${code('--quick')} for a short smoke run.`,
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|budgets|cache|streaming|burst')}; ${code('--quick')} for a short smoke run.`,
     '',
     '## Targets',
     '',
@@ -447,6 +509,7 @@ export function renderBenchmarks(results) {
     ...budgetsSection(results.groups?.budgets),
     ...cacheSection(results.groups?.cache),
     ...streamingSection(results.groups?.streaming, groupHeader),
+    ...burstSection(results.groups?.burst),
   ];
   return `${out
     .join('\n')
@@ -490,6 +553,19 @@ export function renderReadmeSection(results) {
       lines.push(
         `| /v1/chat req/s, Litestar: minimal / prometheus / otel | ${fmtN(c['litestar-minimal']?.rps)} / ${fmtN(c['litestar-prometheus']?.rps)} / ${fmtN(c['litestar-otel']?.rps)} | |`,
       );
+  }
+  if (c?.langgraph && c['fastapi-prometheus']) {
+    lines.push(
+      `| /v1/chat req/s, default preset vs the FastAPI + LangGraph peer | ${fmtN(c['fastapi-prometheus'].rps)} (p99 ${Math.round(c['fastapi-prometheus'].p99ms)} ms) | LangGraph peer ${fmtN(c.langgraph.rps)} (p99 ${Math.round(c.langgraph.p99ms)} ms): ours ${fmtX(S.vsLanggraph?.chat?.['fastapi-prometheus'])} |`,
+    );
+  }
+  const T = results.groups?.burst;
+  if (T?.runs?.ours?.length) {
+    const cell = (r) => (r ? `${r.streamsPerSecond} streams/s, ${Math.round(r.completedShare * 100)} % done` : 'n/a');
+    for (const r of T.runs.ours) {
+      const peer = T.runs.langgraph?.find((x) => x.n === r.n);
+      lines.push(`| ${fmtN(r.n)} streams at once (50 tokens × 20 ms upstream) | ${cell(r)} | LangGraph peer ${cell(peer)} |`);
+    }
   }
   if (S?.vsNaive) {
     const slow = S.scenarios.chatSlowModel;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { httpPostJson, log, median, ROOT, round, run, startProcess, tail, uvPath, waitHttpOk } from './lib.mjs';
+import { LANGGRAPH_ENV_COMMAND, langgraphPython } from './peer_env.mjs';
 
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 18500);
 const SINK_PORT = PORT_BASE + 90;
@@ -192,6 +193,20 @@ export async function serviceGroup({ work, quick }) {
   } else {
     result.skipped.hello = result.skipped.naive = 'no generated FastAPI project to take the environment from';
   }
+  // The FastAPI + LangGraph peer, in its own pinned environment (scripts/bench/peer_env.mjs).
+  try {
+    const python = await langgraphPython();
+    configs.push({
+      id: 'langgraph',
+      kind: 'baseline',
+      cwd: w,
+      cmd: [python, path.join(ROOT, 'scripts/bench/langgraph_app.py')],
+      display: `${LANGGRAPH_ENV_COMMAND} && .cache/bench-langgraph/<hash>/bin/python scripts/bench/langgraph_app.py`,
+      env: { ...baseEnv },
+    });
+  } catch (e) {
+    result.skipped.langgraph = `no LangGraph environment: ${String(e.message || e).slice(0, 300)}`;
+  }
   for (const c of configs) {
     result.configs[c.id] = { kind: c.kind, framework: c.framework ?? 'fastapi', observability: c.observability ?? null, command: c.display };
   }
@@ -236,7 +251,7 @@ export async function serviceGroup({ work, quick }) {
     }
     // A model that takes SLOW_LATENCY_MS: the generated default preset, the observability
     // extremes (minimal, every request traced), the bare app, the naive endpoint.
-    const slow = configs.filter((c) => ['fastapi-minimal', 'fastapi-prometheus', 'fastapi-otel-always-on', 'hello', 'naive'].includes(c.id));
+    const slow = configs.filter((c) => ['fastapi-minimal', 'fastapi-prometheus', 'fastapi-otel-always-on', 'hello', 'naive', 'langgraph'].includes(c.id));
     for (const c of slow) {
       log(`service: ${c.id}: /v1/chat with a ${SLOW_LATENCY_MS} ms model, ${seconds} s`);
       try {
@@ -313,6 +328,16 @@ export async function serviceGroup({ work, quick }) {
     for (const c of configs.filter((x) => x.kind === 'generated')) {
       const v = rps(scenario, c.id);
       if (v) entry(result.vsBareFastapi, scenario, {})[c.id] = round(v / h, 2);
+    }
+  }
+  // ours ÷ the FastAPI + LangGraph peer (above 1: ours serves more)
+  result.vsLanggraph = {};
+  for (const scenario of ['health', 'chat', 'chatSlowModel']) {
+    const peer = rps(scenario, 'langgraph');
+    if (!peer) continue;
+    for (const c of configs.filter((x) => x.kind === 'generated')) {
+      const v = rps(scenario, c.id);
+      if (v) entry(result.vsLanggraph, scenario, {})[c.id] = round(v / peer, 2);
     }
   }
   const g = S.chatSlowModel['fastapi-prometheus'];
