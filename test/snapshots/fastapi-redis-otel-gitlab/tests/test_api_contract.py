@@ -216,6 +216,28 @@ def test_cors_allowlist(client_factory: ClientFactory) -> None:
     assert "access-control-allow-origin" not in denied.headers
 
 
+def test_cors_headers_on_the_cores_refusals(client_factory: ClientFactory) -> None:
+    # 401 and 429 are answered before the framework (and its CORS middleware) sees the
+    # request; a browser on an allowed origin must still be able to read them.
+    client = client_factory(
+        make_settings(api_keys="key-1", cors_origins="https://app.example", rate_limit_per_minute=1)
+    )
+    origin = {"Origin": "https://app.example"}
+    refused = client.post("/v1/chat", json={"message": "hi"}, headers=origin)
+    assert_error(refused, 401, "unauthorized")
+    assert refused.headers["access-control-allow-origin"] == "https://app.example"
+    assert "X-Request-ID" in refused.headers["access-control-expose-headers"]
+    key = {**origin, "X-API-Key": "key-1"}
+    assert client.post("/v1/chat", json={"message": "hi"}, headers=key).status_code == 200
+    limited = client.post("/v1/chat", json={"message": "hi"}, headers=key)
+    assert_error(limited, 429, "rate_limited")
+    assert limited.headers["access-control-allow-origin"] == "https://app.example"
+    assert "Retry-After" in limited.headers["access-control-expose-headers"]
+    other = client.post("/v1/chat", json={"message": "hi"}, headers={"Origin": "https://x.example"})
+    assert other.status_code == 401
+    assert "access-control-allow-origin" not in other.headers
+
+
 # --- the error table ---------------------------------------------------------------------
 
 

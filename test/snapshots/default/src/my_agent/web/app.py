@@ -1,4 +1,4 @@
-"""What every framework's app shares: the middleware stack and the CORS policy."""
+"""What every framework's app shares: the middleware stack and the CORS policy (web/cors.py)."""
 
 from __future__ import annotations
 
@@ -12,26 +12,22 @@ from ..middleware.admission import AdmissionMiddleware
 from ..middleware.body_limit import BodyLimitMiddleware
 from ..middleware.request_context import RequestContextMiddleware
 from ..playground import with_playground
+from .cors import (
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
+    CORS_EXPOSE_HEADERS,
+    CORS_MAX_AGE_SECONDS,
+)
 from .mcp_endpoint import McpRouter
 from .services import Services
 
-# CORS (only when CORS_ORIGINS is set): the methods and headers the contract's
-# endpoints use, and the response headers a browser client may read.
-CORS_ALLOW_METHODS: tuple[str, ...] = ("GET", "POST", "OPTIONS")
-CORS_ALLOW_HEADERS: tuple[str, ...] = (
-    "Authorization",
-    "Content-Type",
-    "X-API-Key",
-    "X-Request-ID",
-    "traceparent",
-)
-CORS_EXPOSE_HEADERS: tuple[str, ...] = (
-    "X-Request-ID",
-    "X-Trace-Id",
-    "Server-Timing",
-    "Retry-After",
-)
-CORS_MAX_AGE_SECONDS = 600
+__all__ = [
+    "CORS_ALLOW_HEADERS",
+    "CORS_ALLOW_METHODS",
+    "CORS_EXPOSE_HEADERS",
+    "CORS_MAX_AGE_SECONDS",
+    "wrap_app",
+]
 
 
 def wrap_app(app: ASGIApp, settings: Settings, services: Callable[[], Services | None]) -> ASGIApp:

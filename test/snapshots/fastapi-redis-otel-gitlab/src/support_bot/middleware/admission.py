@@ -9,7 +9,8 @@ one of the worker's turn slots for as long as it runs, its stream included
 framework dependency or guard on each route: FastAPI's dependency resolution
 costs about a fifth of a turn's CPU. A request without a valid key is a 401
 whatever its body (malformed JSON, too large, not JSON): authentication comes
-before parsing on every framework.
+before parsing on every framework. Its refusals carry the CORS headers for an
+allowed origin (web/cors.py), as the framework's own answers do.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..web.admission import admit
+from ..web.cors import refusal_cors_headers
 from ..web.errors import AgentError
 from ..web.services import Services
 from . import ASGIApp, Receive, Scope, Send, header
@@ -75,7 +77,9 @@ class AdmissionMiddleware:
             if turn:
                 services.turns.acquire()
         except AgentError as exc:
-            await send_error(send, exc)
+            origin = header(scope, b"origin")
+            cors = refusal_cors_headers(origin, services.settings.cors_origins)
+            await send_error(send, exc, cors)
             return
         scope.setdefault("state", {})["caller"] = caller
         if not turn:
