@@ -466,7 +466,12 @@ def test_turn_log_and_usage_carry_the_key_id_and_the_cost(
     expected = (usage["input_tokens"] * 3 + usage["output_tokens"] * 15) / 1e6
     assert usage["cost_usd"] == pytest.approx(expected)
     assert usage["cached_input_tokens"] == 0
-    (turn,) = [r for r in caplog.records if r.getMessage() == "turn finished"]
+    # the turn's fields are on the request's access line
+    (turn,) = [
+        r
+        for r in caplog.records
+        if r.getMessage() == "request" and getattr(r, "route", None) == "/v1/chat"
+    ]
     assert getattr(turn, "key_id", None) == key_id(key)
     assert getattr(turn, "cost_usd", None) == pytest.approx(expected)
     assert key not in caplog.text
