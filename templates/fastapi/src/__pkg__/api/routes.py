@@ -39,8 +39,10 @@ async def guard(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
-    """``admit()`` as a dependency: the drain, the API key, the rate limit."""
-    await admit(
+    """``admit()`` as a dependency: the drain, the API key, the rate limit.
+
+    The caller it admitted is ``request.state.caller`` (whose runs it may see)."""
+    request.state.caller = await admit(
         services,
         client_host=request.client.host if request.client else None,
         authorization=authorization,

@@ -19,6 +19,7 @@ from ..agent.loop import Agent, AgentLimits
 from ..agent.tools import ToolRegistry, default_registry
 from ..config import Settings
 from ..observability_contract import ObservabilityStack
+from ..runs import RunQueue, create_runs
 from ..sessions import SessionStore, create_store
 from ..sessions.guard import GuardedStore
 from .security import RateLimiter
@@ -37,6 +38,8 @@ class Services:
     agent: Agent
     budget: TokenBudget
     rate_limiter: RateLimiter
+    # Background runs (/v1/runs): SAQ with a shared store, in-process with memory.
+    runs: RunQueue | None = None
 
 
 def create_model(settings: Settings) -> ChatModel:
@@ -86,7 +89,7 @@ async def start_services(
             max_message_chars=settings.max_message_chars,
         ),
     )
-    return Services(
+    services = Services(
         settings=settings,
         store=store,
         model=model,
@@ -94,9 +97,15 @@ async def start_services(
         budget=budget,
         rate_limiter=RateLimiter(store, settings.rate_limit_per_minute),
     )
+    runs = create_runs(settings, agent, store, store.inner)
+    await runs.start()
+    services.runs = runs
+    return services
 
 
 async def stop_services(services: Services) -> None:
+    if services.runs is not None:
+        await services.runs.close()
     await services.model.aclose()
     await services.store.close()
 

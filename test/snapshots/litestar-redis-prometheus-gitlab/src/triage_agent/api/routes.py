@@ -36,8 +36,10 @@ def get_services(app: Litestar) -> Services:
 
 
 async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """``admit()`` as a Litestar guard: the drain, the API key, the rate limit."""
-    await admit(
+    """``admit()`` as a Litestar guard: the drain, the API key, the rate limit.
+
+    The caller it admitted is ``connection.state.caller`` (whose runs it may see)."""
+    connection.state.caller = await admit(
         get_services(connection.app),
         client_host=connection.client.host if connection.client else None,
         authorization=connection.headers.get("authorization"),
