@@ -45,6 +45,21 @@ export function lockedDistributions(locksDir) {
   return new Map([...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, vs]) => [n, [...vs].sort()]));
 }
 
+/** Registry packages whose every locked wheel is for Windows and that have no sdist. */
+function windowsOnlyDistributions(locksDir) {
+  const found = new Set();
+  for (const f of readdirSync(locksDir).filter((x) => x.endsWith('.uv.lock'))) {
+    for (const block of readFileSync(join(locksDir, f), 'utf8').split('\n[[package]]\n')) {
+      const name = /^name = "([^"]+)"/m.exec(block)?.[1];
+      const wheels = [...block.matchAll(/\/([^/"]+\.whl)"/g)].map((m) => m[1]);
+      if (name && wheels.length && !/^sdist = /m.test(block) && wheels.every((w) => /-win(32|_amd64|_arm64)\.whl$/.test(w))) {
+        found.add(normalise(name));
+      }
+    }
+  }
+  return found;
+}
+
 /** Module names of the generated tests folder, from every layer's tests/. */
 export function testModules(dir) {
   const names = new Set();
@@ -82,11 +97,25 @@ function main() {
   try {
     const reqs = join(work, 'requirements.txt');
     // every version of every name: import names do not change between the versions the locks hold, but be exact
-    writeFileSync(reqs, [...dists].map(([n, vs]) => `${n}==${vs[vs.length - 1]}`).join('\n'));
+    // Windows-only wheels (pywin32, behind a sys_platform marker) install for Windows.
+    const windowsOnly = windowsOnlyDistributions(join(templatesDir, 'locks'));
+    const pins = (pick) =>
+      [...dists]
+        .filter(([n]) => pick(windowsOnly.has(n)))
+        .map(([n, vs]) => `${n}==${vs[vs.length - 1]}`)
+        .join('\n');
     const target = join(work, 'target');
-    execFileSync('uv', ['pip', 'install', '--quiet', '--no-deps', '--target', target, '-r', reqs, ...(process.env.UV_PYTHON ? [] : ['--python', '3.12'])], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const python = process.env.UV_PYTHON ? [] : ['--python', '3.12'];
+    for (const [file, text, platform] of [
+      [reqs, pins((w) => !w), []],
+      [join(work, 'windows.txt'), pins((w) => w), ['--python-platform', 'x86_64-pc-windows-msvc']],
+    ]) {
+      if (!text) continue;
+      writeFileSync(file, text);
+      execFileSync('uv', ['pip', 'install', '--quiet', '--no-deps', '--target', target, '-r', file, ...python, ...platform], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+    }
     const byDist = new Map();
     for (const d of readdirSync(target).filter((x) => x.endsWith('.dist-info'))) {
       const name = normalise(d.replace(/-[^-]+\.dist-info$/, ''));

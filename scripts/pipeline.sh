@@ -15,8 +15,8 @@
 #   --keep         leave the conformance container running afterwards
 #   -h, --help
 #
-# Stages, in order: generate lint python observability build run conformance browser
-# drain eval faults report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
+# Stages, in order: generate lint python observability build run conformance mcp
+# browser drain eval faults report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
 # A stage that needs an earlier one's product takes it from out/ (generate ->
 # out/<preset>, build -> the image localhost/cas-<preset>:pipeline; with
 # PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
@@ -39,8 +39,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-ALL_STAGES=(generate lint python observability build run conformance browser drain eval faults report)
-CONTAINER_STAGES=" build run conformance browser drain eval faults "
+ALL_STAGES=(generate lint python observability build run conformance mcp browser drain eval faults report)
+CONTAINER_STAGES=" build run conformance mcp browser drain eval faults "
 OUT=$(realpath -m "${PIPELINE_OUT:-out}")
 ENGINE="${ENGINE:-podman}"
 # Unset: per preset, the local base whose python3 is the preset's Python where
@@ -58,6 +58,8 @@ BROWSER_PORT=$((PORT_BASE + 3))  # the browser stage's container
 EVAL_PORT=$((PORT_BASE + 4))     # the eval containers (as shipped, then misbehaving)
 FAULTS_PORT=$((PORT_BASE + 5))   # the faults container
 FAULTS_UPSTREAM_PORT=$((PORT_BASE + 6)) # the misbehaving model endpoint it calls
+MCP_APP_PORT=$((PORT_BASE + 7))  # the mcp stage's container
+MCP_TOOLS_PORT=$((PORT_BASE + 8)) # the MCP server beside it
 export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
 CAS="cas${PIPELINE_ID:+-$PIPELINE_ID}" # image and container name prefix
 API_KEY="cas-pipeline-key-0123456789"
@@ -242,9 +244,9 @@ start_container() {
   local net=(-p "127.0.0.1:$hostport:$port")
   local envs=()
   if [[ $store == redis || $store == postgres || ${CONTAINER_HOST_NETWORK:-0} == 1 ]]; then
-    # The stores (scripts/services.sh), and the faults stage's upstream, run on the
-    # host's loopback: share the host's network namespace, listen on loopback only,
-    # on our port.
+    # The stores (scripts/services.sh), the faults stage's upstream and the mcp
+    # stage's MCP server run on the host's loopback: share the host's network
+    # namespace, listen on loopback only, on our port.
     net=(--network host)
     envs+=(-e "HOST=127.0.0.1" -e "PORT=$hostport")
   fi
@@ -259,7 +261,7 @@ start_container() {
   t0=$(now)
   $ENGINE run -d --name "$name" \
     --read-only --tmpfs /tmp --cap-drop=ALL --security-opt no-new-privileges --user 10001 \
-    "${net[@]}" "${envs[@]}" "$image" >>"$log" 2>&1 || return 1
+    "${net[@]}" "${envs[@]}" ${CONTAINER_MOUNT:+-v "$CONTAINER_MOUNT"} "$image" >>"$log" 2>&1 || return 1
   local deadline=$((SECONDS + 90))
   if [[ -z $($ENGINE inspect -f '{{if .Config.Healthcheck}}{{.Config.Healthcheck.Test}}{{end}}' "$name" 2>/dev/null) ]]; then
     echo "image $image has no HEALTHCHECK" >>"$log"
@@ -311,6 +313,18 @@ check_hardening() {
 frag() { echo "$OUT/report/$1"; } # per-preset report fragments: $OUT/report/<preset>/
 
 # ------------------------------------------------------------------- stages --
+# The python stage's copy of the project, out/work/<preset>, with its .venv; made
+# here (and synced unless "nosync") when a run starts at a later stage.
+work_copy() {
+  local p=$1 log=$2 sync=${3:-sync} work="$OUT/work/$1"
+  [[ -x $work/.venv/bin/python ]] && return 0
+  rm -rf "$work"
+  mkdir -p "$OUT/work"
+  cp -a "$OUT/$p" "$work"
+  [[ $sync == sync ]] || return 0
+  (cd "$work" && run_logged "$log" "$UV" sync --frozen)
+}
+
 stage_generate() {
   local p=$1 log=$2
   local dir="$OUT/$p"
@@ -402,11 +416,7 @@ stage_python() {
 stage_observability() {
   local p=$1 log=$2
   local work="$OUT/work/$p"
-  if [[ ! -x $work/.venv/bin/python ]]; then
-    rm -rf "$work"
-    mkdir -p "$OUT/work"
-    cp -a "$OUT/$p" "$work"
-  fi
+  work_copy "$p" "$log" nosync || return 1
   mkdir -p "$(frag "$p")"
   UV_PYTHON=$(python_for "$p") || return 1
   export UV_PYTHON
@@ -565,6 +575,56 @@ stage_browser() {
   return $rc
 }
 
+# mcp: MCP both ways against the hardened container. An SDK-built MCP server (the
+# generated project's tests/mcp_test_server.py, run from its own .venv) listens
+# beside it on loopback over Streamable HTTP with a bearer token; the container gets
+# it in MCP_SERVERS_FILE (mounted read-only, required, the token from the environment)
+# and MCP_SERVER_ENABLED=true; then test/conformance/mcp.test.ts calls its /mcp with
+# the TypeScript SDK's client, and through the agent the beside server's echo tool.
+stage_mcp() {
+  local p=$1 log=$2
+  local name="$CAS-$p-mcp" work="$OUT/work/$p" dir="$OUT/work/$p-mcp"
+  work_copy "$p" "$log" || return 1
+  rm -rf "$dir"
+  mkdir -p "$dir" "$(frag "$p")"
+  local token="cas-pipeline-mcp-token"
+  "$work/.venv/bin/python" "$work/tests/mcp_test_server.py" http "$MCP_TOOLS_PORT" "$token" >>"$log" 2>&1 &
+  local tools_pid=$!
+  local deadline=$((SECONDS + 60))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$MCP_TOOLS_PORT") 2>/dev/null; do
+    if ((SECONDS > deadline)) || ! kill -0 "$tools_pid" 2>/dev/null; then
+      echo "  the MCP server beside the container did not start"
+      kill "$tools_pid" 2>/dev/null
+      return 1
+    fi
+    sleep 0.2
+  done
+  cat >"$dir/mcp-servers.json" <<JSON
+{"servers": [{"name": "beside", "transport": "streamable_http",
+  "url": "http://127.0.0.1:$MCP_TOOLS_PORT/mcp",
+  "headers": {"Authorization": {"env": "BESIDE_MCP_TOKEN", "prefix": "Bearer "}},
+  "tools": ["echo"], "required": true}]}
+JSON
+  chmod a+r "$dir/mcp-servers.json"
+  local rc=0
+  CONTAINER_HOST_NETWORK=1 CONTAINER_MOUNT="$dir/mcp-servers.json:/etc/agent/mcp-servers.json:ro" \
+    start_container "$p" "$name" "$MCP_APP_PORT" "$log" "API_KEYS=$API_KEY" "MCP_SERVER_ENABLED=true" \
+    "MCP_SERVERS_FILE=/etc/agent/mcp-servers.json" "BESIDE_MCP_TOKEN=$token" >/dev/null || rc=1
+  if ((rc == 0)); then
+    check_hardening "$name" || rc=1
+    CONFORMANCE_BASE_URL=$(base_url_for "$MCP_APP_PORT") CONFORMANCE_API_KEY=$API_KEY CONFORMANCE_MCP=on \
+      CONFORMANCE_MCP_ECHO_TOOL=beside__echo \
+      run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
+      --outputFile.json="$(frag "$p")/conformance-mcp.json" test/conformance/mcp.test.ts test/conformance/endpoints.test.ts || rc=1
+    grep -E 'Test Files|Tests ' "$log" | tail -n 1 | sed 's/^/  MCP server and client (TypeScript SDK): /'
+    save_logs "$p" "$name"
+  fi
+  remove_container "$name"
+  kill "$tools_pid" 2>/dev/null
+  wait "$tools_pid" 2>/dev/null
+  return $rc
+}
+
 stage_drain() {
   local p=$1 log=$2
   local name="$CAS-$p-drain"
@@ -594,12 +654,7 @@ stage_drain() {
 stage_eval() {
   local p=$1 log=$2
   local work="$OUT/work/$p"
-  if [[ ! -x $work/.venv/bin/python ]]; then
-    rm -rf "$work"
-    mkdir -p "$OUT/work"
-    cp -a "$OUT/$p" "$work"
-    run_logged "$log" bash -c "cd '$work' && '$UV' sync --frozen" || return 1
-  fi
+  work_copy "$p" "$log" || return 1
   local name="$CAS-$p-eval" dir
   dir="$(frag "$p")/eval"
   rm -rf "$dir" "$dir-misbehave"
@@ -723,6 +778,7 @@ cleanup() {
     remove_container "$CAS-$p-eval"
     remove_container "$CAS-$p-faults-conn"
     remove_container "$CAS-$p-faults"
+    remove_container "$CAS-$p-mcp"
   done
 }
 trap cleanup EXIT

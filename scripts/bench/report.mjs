@@ -310,6 +310,8 @@ function instrumentsSection(I) {
 const SERVER_LABELS = {
   'uvicorn-httptools-bounded': 'uvicorn + httptools with http_bounds.py (shipped: `python -m <pkg>`)',
   'uvicorn-httptools': 'uvicorn + httptools, plain',
+  'uvicorn-httptools-bounded-cli': 'uvicorn CLI + `--http <pkg>.http_bounds:BoundedHttpToolsProtocol --no-proxy-headers` (the subclass alone, default bounds)',
+  'uvicorn-httptools-cli-no-proxy': 'uvicorn CLI + httptools, `--no-proxy-headers` (the same without the subclass)',
   'uvicorn-h11': 'uvicorn + h11, `--h11-max-incomplete-event-size 16384`',
   granian: 'granian (`--http1-buffer-size 16384 --http1-header-read-timeout 10000`)',
   hypercorn: 'hypercorn (`h11_max_incomplete_size = 16384`, `--read-timeout 10`, `--keep-alive 5`)',
@@ -322,7 +324,7 @@ function serversSection(V) {
     '',
   );
   out.push(
-    "The shipped server is uvicorn + httptools with `http_bounds.py`, a subclass of uvicorn's httptools protocol (header bytes, head-read timeout, connection cap, JSON 400 for malformed HTTP). Hand-written because no candidate gives every bound the contract needs: httptools has no header limit and uvicorn no head-read timeout (plain: the 16 MB header is served, slowloris and idle connections stay open); h11's incomplete-event limit bounds header bytes but not time, and it takes a request with both Content-Length and Transfer-Encoding; granian bounds head size and time itself but answers malformed HTTP in plain text without `X-Request-ID`, has no per-worker connection cap (its backpressure bounds requests), and owns the workers and signals, so the runner's drain (`/ready` 503 at once while requests finish) would have to be rebuilt on it; hypercorn closes slow connections but serves far fewer requests. The throughput column is the cost of each.",
+    "The shipped server is uvicorn + httptools with `http_bounds.py`, a subclass of uvicorn's httptools protocol (header bytes, head-read timeout, connection cap, JSON 400 for malformed HTTP). Hand-written because no candidate gives every bound the contract needs: httptools has no header limit and uvicorn no head-read timeout (plain: the 16 MB header is served, slowloris and idle connections stay open); h11's incomplete-event limit bounds header bytes but not time, and it takes a request with both Content-Length and Transfer-Encoding; granian bounds head size and time itself but answers malformed HTTP in plain text without `X-Request-ID`, has no per-worker connection cap (its backpressure bounds requests), and owns the workers and signals, so the runner's drain (`/ready` 503 at once while requests finish) would have to be rebuilt on it; hypercorn closes slow connections but serves far fewer requests. The throughput column is the cost of each; the two CLI rows isolate the subclass's own cost from the runner's. On this shared 2-core machine read differences of a few per cent as noise.",
     '',
   );
   out.push(...groupHeader(V, 'servers'));

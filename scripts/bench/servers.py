@@ -69,6 +69,19 @@ def candidates(pkg: str, port: int, bin_dir: Path, work: Path) -> dict[str, list
     return {
         "uvicorn-httptools-bounded": [py, "-m", pkg],
         "uvicorn-httptools": [*uvicorn, "--http", "httptools"],
+        # The bounded protocol alone, without the runner (its logging, drain, settings).
+        "uvicorn-httptools-bounded-cli": [
+            *uvicorn,
+            "--http",
+            f"{pkg}.http_bounds:BoundedHttpToolsProtocol",
+            "--no-proxy-headers",
+        ],
+        "uvicorn-httptools-cli-no-proxy": [
+            *uvicorn,
+            "--http",
+            "httptools",
+            "--no-proxy-headers",
+        ],
         "uvicorn-h11": [
             *uvicorn,
             "--http",

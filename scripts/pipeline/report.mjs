@@ -157,6 +157,7 @@ function presetReport(p) {
       auth_off_docs_off_rate_limited: vitestCounts(join(dir, 'conformance-variant.json')),
       token_budget: vitestCounts(join(dir, 'conformance-budget.json')),
       observability_against_container: vitestCounts(join(dir, 'observability-container.json')),
+      mcp: vitestCounts(join(dir, 'conformance-mcp.json')),
     },
     observability: vitestCounts(join(dir, 'observability.json')),
     drain,
@@ -183,7 +184,7 @@ const reports = presets.map((p) => {
   writeFileSync(join(out, 'report', `${p}.json`), `${JSON.stringify(r, null, 2)}\n`);
   return r;
 });
-const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'browser', 'drain', 'eval', 'faults', 'report'];
+const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'mcp', 'browser', 'drain', 'eval', 'faults', 'report'];
 const lines = [];
 lines.push('# Verification pipeline report', '');
 lines.push('Stage durations in seconds (`–` not run for this preset, `FAIL` failed).', '');
@@ -200,7 +201,7 @@ for (const r of reports) {
 }
 lines.push('', '## Images', '');
 lines.push(
-  '| preset | image size | cold build | rebuild after a code change | time to healthy | conformance (auth on) | conformance (auth off, docs off, rate limit) | token budget | drain |',
+  '| preset | image size | cold build | rebuild after a code change | time to healthy | conformance (auth on) | conformance (auth off, docs off, rate limit) | token budget | MCP | drain |',
 );
 lines.push('| --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- |');
 for (const r of reports) {
@@ -210,7 +211,7 @@ for (const r of reports) {
     ? `${r.drain.passed ? 'ok' : 'FAIL'}: ${r.drain.in_flight_at_signal ?? '?'} in flight, exit ${r.drain.exit_code} after ${r.drain.exit_after_s} s`
     : '–';
   lines.push(
-    `| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${d} |`,
+    `| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${c(r.conformance?.mcp)} | ${d} |`,
   );
 }
 const evalRows = reports.filter((r) => r.evals);

@@ -62,6 +62,11 @@ export const config = {
   fuzzSeed: int('CONFORMANCE_FUZZ_SEED', 20240601),
   /** Requests in flight at once in the bulk tests. */
   concurrency: Math.max(1, int('CONFORMANCE_CONCURRENCY', 8)),
+  /** Whether /mcp (MCP_SERVER_ENABLED=true) is expected: mcp.test.ts runs only then. */
+  mcp: onOff('CONFORMANCE_MCP', false),
+  /** A tool of an MCP server configured beside the service (MCP_SERVERS_FILE), exposed
+   * as `<server>__echo` by the SDK-built test server: mcp.test.ts calls it through the agent. */
+  mcpEchoTool: env('CONFORMANCE_MCP_ECHO_TOOL'),
   /** Per-request timeout, ms. */
   timeoutMs: int('CONFORMANCE_TIMEOUT_MS', 20_000),
 } as const;

@@ -24,13 +24,13 @@ from my_agent.middleware import Message, Scope
 from my_agent.sessions.memory import MemorySessionStore
 
 from api_client import TestClient
-from conftest import ClientFactory, assert_contract_headers, assert_error, make_settings
+from conftest import ClientFactory, Response, assert_contract_headers, assert_error, make_settings
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
-def chat(client: TestClient, message: str = "hello", **kwargs: Any) -> httpx.Response:
-    response: httpx.Response = client.post("/v1/chat", json={"message": message}, **kwargs)
+def chat(client: TestClient, message: str = "hello", **kwargs: Any) -> Response:
+    response: Response = client.post("/v1/chat", json={"message": message}, **kwargs)
     return response
 
 

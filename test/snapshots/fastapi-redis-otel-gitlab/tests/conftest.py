@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 
 from support_bot import lifecycle
@@ -19,6 +20,9 @@ from support_bot.config import Settings
 from api_client import TestClient
 
 ClientFactory = Callable[..., TestClient]
+# Starlette's TestClient answers with httpx2's responses (httpx2 comes with the mcp SDK),
+# Litestar's with httpx's.
+Response = httpx.Response | httpx2.Response
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -67,13 +71,13 @@ def client(client_factory: ClientFactory) -> TestClient:
     return client_factory()
 
 
-def assert_contract_headers(response: httpx.Response) -> None:
+def assert_contract_headers(response: Response) -> None:
     assert re.fullmatch(r"[A-Za-z0-9._-]{1,128}", response.headers["x-request-id"])
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-trace-id"])
     assert re.fullmatch(r"app;dur=\d+(\.\d+)?", response.headers["server-timing"])
 
 
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def assert_error(response: Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()

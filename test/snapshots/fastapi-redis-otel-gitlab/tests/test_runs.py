@@ -26,7 +26,7 @@ import pytest
 from support_bot.agent.fake import FakeChatModel
 
 from api_client import TestClient
-from conftest import ClientFactory, assert_error, make_settings
+from conftest import ClientFactory, Response, assert_error, make_settings
 
 KEY_ONE = "runs-key-one-0123456789"
 KEY_TWO = "runs-key-two-0123456789"
@@ -62,11 +62,11 @@ class Runs:
 
     def post(
         self, body: dict[str, Any] | None = None, *, idempotency_key: str | None = None
-    ) -> httpx.Response:
+    ) -> Response:
         headers = dict(ONE)
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        response: httpx.Response = self.client.post(
+        response: Response = self.client.post(
             "/v1/runs", json=body or TOOL_MESSAGE, headers=headers
         )
         return response

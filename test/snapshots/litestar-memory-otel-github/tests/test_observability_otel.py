@@ -606,3 +606,22 @@ def test_calls_outside_a_request_still_get_spans() -> None:
         }
     finally:
         _state.configure(None, None)
+
+
+def test_an_mcp_tool_call_is_a_client_span_naming_its_server(telemetry: Telemetry) -> None:
+    with observability.tool_call("docs__search", server="docs") as tool:
+        tool.set_status("ok")
+    with observability.tool_call("calculator"):
+        pass
+    mcp_span, builtin_span = telemetry.finished()
+    assert mcp_span.name == "execute_tool docs__search"
+    assert mcp_span.kind == SpanKind.CLIENT
+    assert attrs(mcp_span)["mcp.server.name"] == "docs"
+    assert attrs(mcp_span)["mcp.method.name"] == "tools/call"
+    assert attrs(mcp_span)["gen_ai.tool.name"] == "docs__search"
+    assert builtin_span.kind == SpanKind.INTERNAL
+    assert "mcp.server.name" not in attrs(builtin_span)
+    assert {tuple(p.attributes.values()) for p in telemetry.points("agent_tool_calls_total")} == {
+        ("docs__search", "ok"),
+        ("calculator", "ok"),
+    }

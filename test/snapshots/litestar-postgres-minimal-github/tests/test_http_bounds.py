@@ -292,3 +292,26 @@ async def test_a_body_refused_midway_is_answered_then_closed(bounded: Served) ->
     assert headers.get("connection") == "close"
     assert error_code(headers, body) == "payload_too_large"
     assert await closed_within(reader, 4)
+
+
+async def test_an_answer_before_the_body_ends_closes_the_connection(bounded: Served) -> None:
+    reader, writer = await bounded.open()
+    writer.write(
+        b"POST /no-such-route HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n"
+    )
+
+    async def trickle() -> None:
+        while True:
+            writer.write(b"1\r\n \r\n")
+            await asyncio.sleep(0.05)
+
+    trickling = asyncio.create_task(trickle())
+    try:
+        status, headers, body = await read_response(reader)
+        assert status == 404  # answered without reading the body
+        assert headers.get("connection") == "close"
+        assert error_code(headers, body) == "not_found"
+        assert await closed_within(reader, 4)  # not held open by the body that goes on
+    finally:
+        trickling.cancel()

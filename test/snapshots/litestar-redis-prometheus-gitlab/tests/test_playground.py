@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
 import pytest
 
 from triage_agent.agent.fake import (
@@ -21,12 +20,12 @@ from triage_agent.playground import (
     PAGE_PATH,
 )
 
-from conftest import ClientFactory, assert_contract_headers, assert_error, make_settings
+from conftest import ClientFactory, Response, assert_contract_headers, assert_error, make_settings
 
 KEY = "playground-test-key"
 
 
-def assert_page_headers(response: httpx.Response) -> None:
+def assert_page_headers(response: Response) -> None:
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert "default-src 'self'" in CONTENT_SECURITY_POLICY
     assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
@@ -49,7 +48,7 @@ def test_page_and_assets_are_served_with_strict_headers(
     client_factory: ClientFactory, path: str
 ) -> None:
     client = client_factory(make_settings(environment="development"))
-    response: httpx.Response = client.get(path)
+    response: Response = client.get(path)
     assert response.status_code == 200
     expected = FILES[path][1] if path in FILES else "application/json"
     assert response.headers["content-type"] == expected
@@ -76,18 +75,18 @@ def test_the_files_stay_small(client_factory: ClientFactory) -> None:
 
 def test_head_and_other_methods(client_factory: ClientFactory) -> None:
     client = client_factory(make_settings(environment="development"))
-    head: httpx.Response = client.head(PAGE_PATH)
+    head: Response = client.head(PAGE_PATH)
     assert head.status_code == 200
     assert head.content == b""
     assert_page_headers(head)
-    post: httpx.Response = client.post(PAGE_PATH, json={})
+    post: Response = client.post(PAGE_PATH, json={})
     assert_error(post, 405, "method_not_allowed")
     assert post.headers["allow"] == "GET, HEAD"
 
 
 def test_trailing_slash_redirects_and_unknown_files_are_404(client_factory: ClientFactory) -> None:
     client = client_factory(make_settings(environment="development"))
-    redirect: httpx.Response = client.get(PAGE_PATH + "/", follow_redirects=False)
+    redirect: Response = client.get(PAGE_PATH + "/", follow_redirects=False)
     assert redirect.status_code == 308
     assert redirect.headers["location"] == "../playground"
     assert_error(client.get("/playground/secrets.txt"), 404, "not_found")
@@ -153,7 +152,7 @@ def test_session_history_after_two_turns(client_factory: ClientFactory) -> None:
     first: dict[str, Any] = client.post("/v1/chat", json={"message": "what is 6*7?"}).json()
     session = first["session_id"]
     client.post("/v1/chat", json={"message": "hello", "session_id": session})
-    response: httpx.Response = client.get(f"/v1/sessions/{session}")
+    response: Response = client.get(f"/v1/sessions/{session}")
     assert response.status_code == 200, response.text
     assert_contract_headers(response)
     body = response.json()
@@ -171,7 +170,7 @@ def test_unknown_session_is_404(client_factory: ClientFactory) -> None:
 
 @pytest.mark.parametrize("session_id", ["a" * 65, "bad.id", "white%20space", "%C3%A9"])
 def test_session_id_pattern_is_validated(client_factory: ClientFactory, session_id: str) -> None:
-    response: httpx.Response = client_factory().get(f"/v1/sessions/{session_id}")
+    response: Response = client_factory().get(f"/v1/sessions/{session_id}")
     error = assert_error(response, 422, "validation_error")
     assert [detail["field"] for detail in error["details"]] == ["session_id"]
 

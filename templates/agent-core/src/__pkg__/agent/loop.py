@@ -148,7 +148,9 @@ class Agent:
                 }
             )
             for call in completion.tool_calls:
-                with observability.tool_call(call.name) as recorder:
+                with observability.tool_call(
+                    call.name, server=self.tools.server_of(call.name)
+                ) as recorder:
                     status, result = await self.tools.call(call.name, call.arguments)
                     recorder.set_status(status)
                 turn.tool_calls.append(ToolCallInfo(name=call.name, status=status))

@@ -10,6 +10,7 @@ from ..middleware.api_key import ApiKeyMiddleware
 from ..middleware.body_limit import BodyLimitMiddleware
 from ..middleware.request_context import RequestContextMiddleware
 from ..playground import with_playground
+from .mcp_endpoint import McpRouter
 
 # CORS (only when CORS_ORIGINS is set): the methods and headers the contract's
 # endpoints use, and the response headers a browser client may read.
@@ -35,8 +36,10 @@ def wrap_app(app: ASGIApp, settings: Settings) -> ASGIApp:
 
     Outermost first: observability -> request context -> access log -> API key
     (when keys are configured) -> body limit -> the playground's files (when
-    PLAYGROUND_ENABLED) -> app.
+    PLAYGROUND_ENABLED) -> ``/mcp`` (when MCP_SERVER_ENABLED) -> app.
     """
+    if settings.mcp_server_enabled:
+        app = McpRouter(app, settings)
     wrapped: ASGIApp = BodyLimitMiddleware(
         with_playground(app, settings),
         settings.max_body_bytes,

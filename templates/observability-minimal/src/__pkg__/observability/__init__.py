@@ -82,7 +82,7 @@ def llm_call(model: str) -> Iterator[LlmCallRecorder]:
 
 
 @contextmanager
-def tool_call(name: str) -> Iterator[ToolCallRecorder]:
+def tool_call(name: str, server: str | None = None) -> Iterator[ToolCallRecorder]:
     yield ToolCallRecorder(name)
 
 

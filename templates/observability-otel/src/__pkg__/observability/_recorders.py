@@ -116,20 +116,27 @@ class LlmCallRecorder(_CallSpan):
 
 
 class ToolCallRecorder(_CallSpan):
-    """One tool run: its span (``execute_tool <name>``) and counter; handed to the calling code."""
+    """One tool run: its span (``execute_tool <name>``) and counter; handed to the calling code.
 
-    __slots__ = ("name",)
+    A tool of an MCP server (``server``) is a call to another process: its span is a
+    CLIENT span with ``mcp.server.name`` and ``mcp.method.name``.
+    """
 
-    def __init__(self, name: str) -> None:
+    __slots__ = ("name", "server")
+
+    def __init__(self, name: str, server: str | None = None) -> None:
         super().__init__()
         self.name = name
+        self.server = server
 
     def __enter__(self) -> ToolCallRecorder:
-        self._start(
-            f"execute_tool {self.name}",
-            SpanKind.INTERNAL,
-            {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": self.name},
-        )
+        attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": self.name}
+        if self.server is None:
+            self._start(f"execute_tool {self.name}", SpanKind.INTERNAL, attributes)
+        else:
+            attributes["mcp.server.name"] = self.server
+            attributes["mcp.method.name"] = "tools/call"
+            self._start(f"execute_tool {self.name}", SpanKind.CLIENT, attributes)
         return self
 
     def _finish(self, span: Span, status: str) -> None:
@@ -141,9 +148,9 @@ def llm_call(model: str) -> LlmCallRecorder:
     return LlmCallRecorder(model)
 
 
-def tool_call(name: str) -> ToolCallRecorder:
+def tool_call(name: str, server: str | None = None) -> ToolCallRecorder:
     """``with tool_call(name) as recorder:`` one span (child of the request span) and the tool counter."""
-    return ToolCallRecorder(name)
+    return ToolCallRecorder(name, server)
 
 
 def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGISendEvent
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from .web.errors import error_payload
@@ -179,6 +180,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._head_too_large = True
             raise _HeadTooLarge
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle.scope is self.scope:
+            _close_when_answered_early(self.cycle)
 
     def on_message_complete(self) -> None:
         self._reading_head = True
@@ -258,6 +261,22 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             f"request head not received within HEADER_READ_TIMEOUT "
             f"({self.bounds.header_read_timeout:g} s)",
         )
+
+
+def _close_when_answered_early(cycle: RequestResponseCycle) -> None:
+    """An answer that starts before its request's body has ended (a 401 or 404
+    that never reads it, a 413) says ``Connection: close``: the rest of the
+    body would otherwise hold the connection for as long as the client sends,
+    and a client must not reuse a connection the server is closing."""
+    send = cycle.send
+
+    async def send_closing_early(message: ASGISendEvent) -> None:
+        if message["type"] == "http.response.start" and cycle.more_body:
+            headers = [*message.get("headers", []), (b"connection", b"close")]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    cycle.send = send_closing_early  # type: ignore[method-assign]
 
 
 class _LingeringTransport:

@@ -7,11 +7,14 @@ naming the variable and the reason on stderr and exits with status 2.
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .agent.mcp_config import McpConfigError, McpServerConfig, load_servers
 
 Environment = Literal["development", "test", "staging", "production"]
 # One image, three roles (runs/ and runner.py): serve HTTP, execute queued runs, migrate.
@@ -103,6 +106,11 @@ class Settings(BaseSettings):
     run_visibility_timeout: int = Field(default=30, ge=2, le=3600)
     # Deployments (or tests) sharing one Redis or Postgres keep their runs apart by name.
     run_queue_name: str = Field(default="agent-runs", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # MCP (agent/mcp_config.py, web/mcp_endpoint.py)
+    mcp_servers_file: str = ""
+    mcp_allow_stdio: bool = False
+    mcp_server_enabled: bool = False
+    _mcp_servers: tuple[McpServerConfig, ...] = PrivateAttr(default=())
 
     @field_validator(
         "api_keys", "cors_origins", "fake_llm_misbehave", "forwarded_allow_ips", mode="before"
@@ -178,7 +186,22 @@ class Settings(BaseSettings):
             )
         if self.run_timeout < self.request_timeout:
             raise ValueError("RUN_TIMEOUT: must be at least REQUEST_TIMEOUT")
+        if self.mcp_servers_file:
+            try:
+                self._mcp_servers = load_servers(
+                    self.mcp_servers_file,
+                    os.environ,
+                    production=self.is_production,
+                    allow_stdio=self.mcp_allow_stdio,
+                )
+            except McpConfigError as exc:
+                raise ValueError(f"MCP_SERVERS_FILE: {exc}") from None
         return self
+
+    @property
+    def mcp_servers(self) -> tuple[McpServerConfig, ...]:
+        """The servers of MCP_SERVERS_FILE, read and checked at start."""
+        return self._mcp_servers
 
     @property
     def is_production(self) -> bool:

@@ -122,3 +122,5 @@ def configure_logging(
     # httpx logs full URLs at INFO; keep it quiet unless debugging.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("httpcore").setLevel(max(logging.WARNING, root.level))
+    # httpx2 (the mcp SDK's HTTP client) logs every MCP request's URL at INFO the same way.
+    logging.getLogger("httpx2").setLevel(max(logging.WARNING, root.level))

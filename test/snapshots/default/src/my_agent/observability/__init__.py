@@ -201,7 +201,8 @@ def llm_call(model: str) -> Iterator[LlmCallRecorder]:
 
 
 @contextmanager
-def tool_call(name: str) -> Iterator[ToolCallRecorder]:
+def tool_call(name: str, server: str | None = None) -> Iterator[ToolCallRecorder]:
+    """The tool counter (``server``, an MCP server's name, is for the tracing stacks)."""
     recorder = ToolCallRecorder(name)
     try:
         yield recorder

@@ -7,7 +7,9 @@ question about the time calls ``current_time``; "what is my name" is answered
 from the session's history; a few plainly harmful requests are refused; a
 message containing ``show untrusted markup`` gets an answer full of HTML
 (``MARKUP_ANSWER``), so a client can check it shows model output as text and
-runs none of it.
+runs none of it. A message ``use tool <name> <json object>`` makes it call
+that tool with those arguments (``use tool docs__search {"query": "mcp"}``), if
+the tool is offered (how the MCP tests reach a server's tools).
 Anything else gets a reply derived from the message. That is just enough for
 the seeded eval cases (evals/) to run offline and deterministically: it proves
 the plumbing, never the quality of a real model. ``FAKE_LLM_LATENCY_MS`` makes
@@ -40,6 +42,7 @@ from .llm import (
 )
 from .tools import ToolError, calculate
 
+_USE_TOOL = re.compile(r"^\s*use tool ([a-zA-Z0-9_-]{1,64})(?:\s+(.*))?$", re.DOTALL)
 _EXPRESSION = re.compile(r"[\d(][\d\s.+\-*/%^()]*[+\-*/%^][\d\s.+\-*/%^()]*[\d)]")
 _TIME_QUESTION = re.compile(r"(?i)\b(what time|current time|time is it|today's date|what date)\b")
 _NAME_QUESTION = re.compile(r"(?i)\bwhat(?:'s| is) my name\b")
@@ -48,6 +51,8 @@ _HARMFUL = re.compile(r"(?i)\b(bomb|explosives?|nerve agent|ransomware|keylogger
 _ASKS_FOR_SECRETS = re.compile(r"(?i)(api[_ ]?keys?|secret|environment|env\b|password|token)")
 _ASKS_TO_RUN = re.compile(r"(?i)\b(shell|command|run|execute|file|cat)\b")
 REFUSAL = "I can't help with that."
+# How the tool runner's error results begin (agent/tools.py, agent/mcp_tools.py).
+_TOOL_ERROR_PREFIXES = ("error", "unknown tool", "arguments ", "the tool failed")
 MISBEHAVIOURS = ("leak_secret", "unoffered_tool")
 UNOFFERED_TOOL = "shell"
 
@@ -129,7 +134,11 @@ class FakeChatModel:
         text = str(last.get("content") or "")
         if MARKUP_TRIGGER in text.lower():
             return Completion(content=MARKUP_ANSWER)
-        request = self._tool_request(text, {tool["function"]["name"] for tool in tools})
+        tool_names = {tool["function"]["name"] for tool in tools}
+        requested = _USE_TOOL.match(text)
+        if requested is not None:
+            return self._use_tool(requested.group(1), requested.group(2) or "{}", tool_names)
+        request = self._tool_request(text, tool_names)
         return request or Completion(content=self._reply(text, messages[:-1]))
 
     def _tool_request(self, text: str, tool_names: set[str]) -> Completion | None:
@@ -165,9 +174,11 @@ class FakeChatModel:
             return f"The current time (UTC) is {result}."
         if tool in ("calculator", "") and re.fullmatch(r"-?\d[\d.]*(e[+-]?\d+)?", result):
             return f"The answer is {result}."
-        if tool in ("calculator", "") or result.startswith("error"):
+        if tool in ("calculator", ""):
             return f"I could not compute that: {result}"
-        return f"The tool {tool} failed: {result}"
+        if result.startswith(_TOOL_ERROR_PREFIXES):
+            return f"The tool {tool} failed: {result}"
+        return f"The answer is {result}."
 
     @staticmethod
     def _recall_name(history: list[Message]) -> str:
@@ -178,6 +189,15 @@ class FakeChatModel:
             if found:
                 return f"Your name is {found.group(1)}."
         return "You have not told me your name."
+
+    @staticmethod
+    def _use_tool(name: str, arguments: str, tool_names: set[str]) -> Completion:
+        if name not in tool_names:
+            return Completion(content=f"The tool {name} is not available.")
+        digest = hashlib.sha256(f"{name} {arguments}".encode()).hexdigest()[:12]
+        return Completion(
+            tool_calls=[ToolCall(id=f"call_{digest}", name=name, arguments=arguments.strip())]
+        )
 
     def _with_usage(self, completion: Completion, messages: list[Message]) -> Completion:
         completion.input_tokens = estimate_prompt_tokens(messages)

@@ -18,18 +18,26 @@ async def readiness(services: Services | None) -> tuple[ReadyStatus, dict[str, s
 
     The session store is the one dependency checked; the LLM endpoint's
     reachability is deliberately not a readiness check: a model outage must
-    not take every replica out of the load balancer.
+    not take every replica out of the load balancer. Each MCP server is
+    listed (``mcp:<name>``) and counts only when the servers file marks it
+    ``required``.
     """
     checks: dict[str, str] = {}
+    failing = False
     if services is not None:
         try:
             checks["session_store"] = "ok" if await services.store.ping() else "error"
         except Exception:
             checks["session_store"] = "error"
+        failing = checks["session_store"] != "ok"
+        if services.mcp_tools is not None:
+            for check, (state, required) in services.mcp_tools.checks().items():
+                checks[check] = state
+                failing = failing or (required and state != "ok")
     status: ReadyStatus
     if lifecycle.state.draining:
         status = "shutting_down"
-    elif services is None or not lifecycle.state.ready or any(v != "ok" for v in checks.values()):
+    elif services is None or not lifecycle.state.ready or failing:
         status = "not_ready"
     else:
         status = "ready"

@@ -5,7 +5,8 @@ the parts that must match what the service enforces exact: the chat request
 body is the schema pydantic validates with (its ``session_id``/``user_id``
 patterns included, which one framework's generator drops), and the API-key
 schemes (``Authorization: Bearer`` or ``X-API-Key``) are declared, and
-required on the agent routes when API keys are configured.
+required on the agent routes when API keys are configured. The paths the core
+serves itself (``/mcp`` when MCP_SERVER_ENABLED) are added to both.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from ..agent.schemas import ChatRequest
 from ..config import Settings
 from ..middleware.api_key import AGENT_PATHS
+from .mcp_endpoint import openapi_paths
 
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {
     "bearerAuth": {
@@ -42,6 +44,8 @@ def finish_openapi(document: dict[str, Any], settings: Settings) -> dict[str, An
         ref_template="#/components/schemas/{model}"
     )
     components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+    # The paths the core serves outside the framework's routing (``/mcp``).
+    finished.setdefault("paths", {}).update(copy.deepcopy(openapi_paths(settings)))
     for path in AGENT_PATHS:
         operation = finished.get("paths", {}).get(path, {}).get("post")
         if operation is None:

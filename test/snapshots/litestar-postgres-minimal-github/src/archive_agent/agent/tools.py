@@ -101,14 +101,56 @@ class Tool:
         }
 
 
+@dataclass(frozen=True)
+class RemoteTool:
+    """A tool another process runs (an MCP server's, ``agent/mcp_tools.py``).
+
+    Its JSON Schema is the one the server gives; the arguments go to the server
+    as the model wrote them (a JSON object), and the server validates them.
+    """
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    func: Callable[..., Awaitable[str]]
+    server: str
+
+    def parse_arguments(self, arguments: str) -> dict[str, Any]:
+        try:
+            args = json.loads(arguments or "{}")
+        except ValueError:
+            raise ToolError("arguments are not valid JSON") from None
+        if not isinstance(args, dict):
+            raise ToolError("arguments must be a JSON object")
+        return args
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
 class ToolRegistry:
     def __init__(self) -> None:
-        self._tools: dict[str, Tool] = {}
+        self._tools: dict[str, Tool | RemoteTool] = {}
 
-    def register(self, tool: Tool) -> None:
+    def register(self, tool: Tool | RemoteTool) -> None:
         if tool.name in self._tools:
             raise ValueError(f"tool {tool.name!r} is already registered")
         self._tools[tool.name] = tool
+
+    def unregister(self, name: str) -> None:
+        self._tools.pop(name, None)
+
+    def server_of(self, name: str) -> str | None:
+        """The MCP server a tool comes from; None for a built-in (or unknown) tool."""
+        tool = self._tools.get(name)
+        return tool.server if isinstance(tool, RemoteTool) else None
 
     def names(self) -> list[str]:
         return sorted(self._tools)

@@ -7,6 +7,7 @@ observability up, services started, ready; and the reverse at exit.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from ..agent.budget import TokenBudget
 from ..agent.fake import FakeChatModel
 from ..agent.llm import ChatModel, OpenAIChatModel
 from ..agent.loop import Agent, AgentLimits
+from ..agent.mcp_tools import McpTools
 from ..agent.tools import ToolRegistry, default_registry
 from ..config import Settings
 from ..observability_contract import ObservabilityStack
@@ -40,6 +42,17 @@ class Services:
     rate_limiter: RateLimiter
     # Background runs (/v1/runs): SAQ with a shared store, in-process with memory.
     runs: RunQueue | None = None
+    # The connections to MCP_SERVERS_FILE's servers (None without one).
+    mcp_tools: McpTools | None = None
+
+
+# The services of this worker while its lifespan runs: for /mcp, which the core's
+# ASGI stack routes before any framework (web/mcp_endpoint.py).
+_running: Services | None = None
+
+
+def current_services() -> Services | None:
+    return _running
 
 
 def create_model(settings: Settings) -> ChatModel:
@@ -77,9 +90,16 @@ async def start_services(
     logger.info("session store connected", extra={"store": store.name})
     model = model or create_model(settings)
     budget = TokenBudget(store, settings.token_budget_daily)
+    registry = tools or default_registry()
+    mcp_tools: McpTools | None = None
+    if settings.mcp_servers:
+        # Waits for each server's first connection attempt (its connect timeout at most);
+        # a server that is down is retried in the background.
+        mcp_tools = McpTools(settings.mcp_servers, registry, os.environ)
+        await mcp_tools.start()
     agent = Agent(
         model=model,
-        tools=tools or default_registry(),
+        tools=registry,
         store=store,
         budget=budget,
         limits=AgentLimits(
@@ -96,6 +116,7 @@ async def start_services(
         agent=agent,
         budget=budget,
         rate_limiter=RateLimiter(store, settings.rate_limit_per_minute),
+        mcp_tools=mcp_tools,
     )
     runs = create_runs(settings, agent, store, store.inner)
     await runs.start()
@@ -106,6 +127,8 @@ async def start_services(
 async def stop_services(services: Services) -> None:
     if services.runs is not None:
         await services.runs.close()
+    if services.mcp_tools is not None:
+        await services.mcp_tools.stop()
     await services.model.aclose()
     await services.store.close()
 
@@ -125,12 +148,15 @@ async def running_services(
     lifecycle.state.reset()
     observability.setup(settings)
     services = await start_services(settings, model=model, store=store, tools=tools)
+    global _running  # noqa: PLW0603 (one app per worker process)
+    _running = services
     lifecycle.state.mark_ready()
     logger.info("ready", extra={"store": services.store.name, "model": services.model.name})
     try:
         yield services
     finally:
         lifecycle.state.mark_not_ready()
+        _running = None
         await stop_services(services)
         observability.shutdown()
         logger.info("stopped")
