@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from .context import current_request_id, current_span_id, current_trace_id
+from .context import current_request_id, current_span_id, current_trace_id, run_id_var
 
 REDACTED = "[redacted]"
 SECRET_KEYS = frozenset(
@@ -75,6 +75,9 @@ class JsonFormatter(logging.Formatter):
             "trace_id": current_trace_id(),
             "span_id": current_span_id(),
         }
+        run_id = run_id_var.get()
+        if run_id:
+            entry["run_id"] = run_id
         entry.update(redact(_extra_fields(record)))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -88,6 +91,9 @@ class ConsoleFormatter(logging.Formatter):
         request_id = current_request_id()
         if request_id:
             extras = {"request_id": request_id, **extras}
+        run_id = run_id_var.get()
+        if run_id:
+            extras = {"run_id": run_id, **extras}
         tail = " ".join(f"{k}={v}" for k, v in extras.items())
         line = f"{timestamp} {record.levelname:<8} {record.name}: {record.getMessage()}"
         if tail:

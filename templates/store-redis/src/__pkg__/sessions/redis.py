@@ -72,7 +72,8 @@ class RedisSessionStore(SessionStore):
         self._client = Redis.from_pool(pool)  # the client owns (and closes) the pool
         for attempt in range(1, self.connect_attempts + 1):
             try:
-                await self._client.ping()
+                # redis-py 7's asyncio stubs type commands as "Awaitable | value".
+                await self._client.ping()  # type: ignore[misc]
                 return
             except (RedisConnectionError, RedisTimeoutError):
                 if attempt == self.connect_attempts:
@@ -89,7 +90,7 @@ class RedisSessionStore(SessionStore):
 
     async def ping(self) -> bool:
         try:
-            return bool(await self.client.ping())
+            return bool(await self.client.ping())  # type: ignore[misc]
         except (RedisError, RuntimeError):
             return False
 
@@ -97,7 +98,8 @@ class RedisSessionStore(SessionStore):
         return f"{self.prefix}session:{session_id}"
 
     async def load(self, session_id: str) -> list[Message]:
-        raw: list[Any] = await self.client.lrange(self._session_key(session_id), 0, -1)
+        key = self._session_key(session_id)
+        raw: list[Any] = await self.client.lrange(key, 0, -1)  # type: ignore[misc]
         return [json.loads(item) for item in raw]
 
     async def append(self, session_id: str, messages: list[Message]) -> None:

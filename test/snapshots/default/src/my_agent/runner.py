@@ -180,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         "workers": workers,
         "environment": settings.environment,
     }
+    # One image, one entry point: ROLE picks what this process does (api by default).
+    if settings.role == "migrate":
+        from .runs import migrate  # noqa: PLC0415 (only this role needs it)
+
+        return migrate.main(settings)
     logger.info("starting", extra=extra)
     if workers == 1:
         serve(settings)

@@ -8,6 +8,8 @@ from typing import Any
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 trace_id_var: ContextVar[str | None] = ContextVar("trace_id", default=None)
 span_id_var: ContextVar[str | None] = ContextVar("span_id", default=None)
+# The background run being executed (runs/execute.py), on every log line of the run.
+run_id_var: ContextVar[str | None] = ContextVar("run_id", default=None)
 
 
 def current_request_id() -> str | None:

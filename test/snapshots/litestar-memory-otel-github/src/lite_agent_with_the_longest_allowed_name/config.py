@@ -28,6 +28,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from .agent.mcp_config import McpConfigError, McpServerConfig, load_servers
 
 Environment = Literal["development", "test", "staging", "production"]
+# One image, three roles (runs/ and runner.py): serve HTTP, execute queued runs, migrate.
+Role = Literal["api", "worker", "migrate"]
 SessionStoreName = Literal["memory"]
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -166,6 +168,17 @@ class Settings(BaseSettings):
     max_inflight_turns: int = Field(default=0, ge=0, le=10_000)
     ready_when_saturated: bool = True
 
+    # Background runs (/v1/runs, runs/): the process's role, a worker's concurrent
+    # runs, a run's own time limit, how long a finished run and its events are
+    # kept, and how long a run may go without its worker's heartbeat before
+    # another worker takes it over.
+    role: Role = "api"
+    run_concurrency: int = Field(default=4, ge=1, le=1000)
+    run_timeout: float = Field(default=600, gt=0, le=86_400)
+    run_retention_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    run_visibility_timeout: int = Field(default=30, ge=2, le=3600)
+    # Deployments (or tests) sharing one Redis or Postgres keep their runs apart by name.
+    run_queue_name: str = Field(default="agent-runs", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     # MCP (agent/mcp_config.py, web/mcp_endpoint.py)
     mcp_servers_file: str = ""
     mcp_allow_stdio: bool = False
@@ -201,7 +214,9 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
-    @field_validator("log_level", "log_format", "environment", "session_store", mode="before")
+    @field_validator(
+        "log_level", "log_format", "environment", "session_store", "role", mode="before"
+    )
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -286,6 +301,13 @@ class Settings(BaseSettings):
                 "WORKERS: at most 1 with SESSION_STORE=memory (each worker would have its own"
                 " sessions, budget and rate limit); use a shared store to run several"
             )
+        if self.role == "worker" and store == "memory":
+            raise ValueError(
+                "ROLE: worker needs a shared store (SESSION_STORE=redis or postgres);"
+                " with the memory store the api runs runs in-process"
+            )
+        if self.run_timeout < self.request_timeout:
+            raise ValueError("RUN_TIMEOUT: must be at least REQUEST_TIMEOUT")
         if self.mcp_servers_file:
             try:
                 self._mcp_servers = load_servers(

@@ -50,6 +50,21 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX IF NOT EXISTS agent_values_expires_idx ON agent_values (expires_at);
         """,
     ),
+    (
+        4,
+        """
+        CREATE TABLE IF NOT EXISTS agent_run_events (
+            run_id      TEXT        NOT NULL,
+            seq         INTEGER     NOT NULL,
+            event       TEXT        NOT NULL,
+            data        JSONB       NOT NULL,
+            created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (run_id, seq)
+        );
+        CREATE INDEX IF NOT EXISTS agent_run_events_created_idx
+            ON agent_run_events (created_at);
+        """,
+    ),
 ]
 
 LOCK_ID = 0x6167656E74  # "agent"

@@ -28,6 +28,7 @@ from ..web.openapi import finish_openapi
 from ..web.services import running_services
 from .errors import install_error_handlers
 from .routes import router
+from .run_routes import router as run_router
 
 DESCRIPTION = "An LLM agent service"
 
@@ -119,6 +120,7 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(run_router)
     metrics = observability.metrics_app()
     if metrics is not None:
         app.router.routes.append(

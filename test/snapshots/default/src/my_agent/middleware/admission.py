@@ -1,16 +1,18 @@
 """Admission of agent requests, at the ASGI level, before any framework reads the body.
 
 For the agent routes (``POST /v1/chat``, ``POST /v1/chat/stream``,
-``GET /v1/sessions/{session_id}``, ``GET /v1/usage``) it calls
-``web.admission.admit()`` (the drain, the API key, the rate limit, and for the
-turns the API key's token budget) and answers its refusal itself; a turn then takes
-one of the worker's turn slots for as long as it runs, its stream included
-(503 ``overloaded`` when none is free). One step per request instead of a
-framework dependency or guard on each route: FastAPI's dependency resolution
-costs about a fifth of a turn's CPU. A request without a valid key is a 401
-whatever its body (malformed JSON, too large, not JSON): authentication comes
-before parsing on every framework. Its refusals carry the CORS headers for an
-allowed origin (web/cors.py), as the framework's own answers do.
+``GET /v1/sessions/{session_id}``, ``GET /v1/usage``, ``/v1/runs…``) it calls
+``web.admission.admit()`` (the drain, the API key, the rate limit, and for a
+turn or a new run the API key's token budget) and answers its refusal itself.
+The caller it admitted is ``scope["state"]["caller"]`` (whose runs it may
+see). A turn then takes one of the worker's turn slots for as long as it runs,
+its stream included (503 ``overloaded`` when none is free); a run takes none
+here (a worker executes it). One step per request instead of a framework
+dependency or guard on each route: FastAPI's dependency resolution costs about
+a fifth of a turn's CPU. A request without a valid key is a 401 whatever its
+body (malformed JSON, too large, not JSON): authentication comes before parsing
+on every framework. Its refusals carry the CORS headers for an allowed origin
+(web/cors.py), as the framework's own answers do.
 """
 
 from __future__ import annotations
@@ -27,10 +29,21 @@ from .errors import send_error
 TURN_PATHS: frozenset[str] = frozenset({"/v1/chat", "/v1/chat/stream"})
 SESSIONS_PREFIX = "/v1/sessions/"
 USAGE_PATH = "/v1/usage"
+RUNS_PATH = "/v1/runs"
 
 
 def is_turn(scope: Scope) -> bool:
     return scope.get("method") == "POST" and scope.get("path") in TURN_PATHS
+
+
+def is_run_request(scope: Scope) -> bool:
+    """``/v1/runs`` and below: admitted here, executed by a worker (no turn slot)."""
+    path: str = scope.get("path", "")
+    return path == RUNS_PATH or path.startswith(RUNS_PATH + "/")
+
+
+def queues_a_run(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and scope.get("path") == RUNS_PATH
 
 
 def is_read(scope: Scope) -> bool:
@@ -61,7 +74,8 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
             return
         turn = is_turn(scope)
-        services = self.services() if turn or is_read(scope) else None
+        guarded = turn or is_read(scope) or is_run_request(scope)
+        services = self.services() if guarded else None
         if services is None:
             await self.app(scope, receive, send)
             return
@@ -72,7 +86,7 @@ class AdmissionMiddleware:
                 client_host=client[0] if client else None,
                 authorization=header(scope, b"authorization"),
                 x_api_key=header(scope, b"x-api-key"),
-                spends_tokens=turn,
+                spends_tokens=turn or queues_a_run(scope),
             )
             if turn:
                 services.turns.acquire()

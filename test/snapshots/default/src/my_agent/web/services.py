@@ -24,6 +24,7 @@ from ..agent.response_cache import ResponseCache
 from ..agent.tools import ToolRegistry, default_registry
 from ..config import Settings
 from ..observability_contract import ObservabilityStack
+from ..runs import RunQueue, create_runs
 from ..sessions import SessionStore, create_store
 from ..sessions.guard import GuardedStore
 from .overload import TurnSlots
@@ -46,6 +47,8 @@ class Services:
     key_budgets: KeyBudgets
     # The turns in flight in this worker, bounded by MAX_INFLIGHT_TURNS (web/overload.py).
     turns: TurnSlots
+    # Background runs (/v1/runs): SAQ with a shared store, in-process with memory.
+    runs: RunQueue | None = None
     # The connections to MCP_SERVERS_FILE's servers (None without one).
     mcp_tools: McpTools | None = None
 
@@ -185,7 +188,7 @@ async def start_services(
         cheap_model=cheap_model,
         cheap_max_chars=settings.llm_cheap_max_chars,
     )
-    return Services(
+    services = Services(
         settings=settings,
         store=store,
         model=model,
@@ -196,9 +199,15 @@ async def start_services(
         turns=TurnSlots(settings.inflight_turns_limit),
         mcp_tools=mcp_tools,
     )
+    runs = create_runs(settings, agent, store, store.inner)
+    await runs.start()
+    services.runs = runs
+    return services
 
 
 async def stop_services(services: Services) -> None:
+    if services.runs is not None:
+        await services.runs.close()
     if services.mcp_tools is not None:
         await services.mcp_tools.stop()
     await services.model.aclose()

@@ -33,6 +33,7 @@ from ..web.services import running_services
 from .errors import EXCEPTION_HANDLERS
 from .request import ApiRequest
 from .routes import ROUTES
+from .run_routes import RUN_ROUTES
 
 DESCRIPTION = "An LLM agent service"
 OPENAPI_PATH = "/openapi.json"
@@ -140,7 +141,7 @@ def create_app(
             app.state.services = services
             yield
 
-    handlers: list[ControllerRouterHandler] = list(ROUTES)
+    handlers: list[ControllerRouterHandler] = [*ROUTES, *RUN_ROUTES]
     metrics = observability.metrics_app()
     if metrics is not None:
         handlers.append(metrics_route(metrics))

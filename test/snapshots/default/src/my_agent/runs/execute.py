@@ -1,0 +1,125 @@
+"""Executing one attempt of a run: the agent turn, its events into the run's log.
+
+Shared by the api's in-process runner (memory store) and the worker (SAQ).
+A cancel request is a counter in the store (``run-cancel:<id>``), read at each
+step boundary: before the first model call and after every tool result, so a
+cancelled run never stops in the middle of a model call or a tool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ..agent.loop import Agent, error_object
+from ..agent.schemas import ChatRequest
+from ..context import run_id_var, trace_id_var
+from ..sessions.base import SessionStore
+from ..web.errors import AgentError
+from .events import RunEventLog
+from .model import RETRY_EVENT, RunOutcome
+
+logger = logging.getLogger(__name__)
+
+
+class RunCancelled(AgentError):
+    status = 409
+    code = "cancelled"
+    default_message = "the run was cancelled"
+
+
+def cancelled_outcome(trace_id: str) -> RunOutcome:
+    return RunOutcome(status="cancelled", error=error_object(RunCancelled(), trace_id))
+
+
+@dataclass
+class RunContext:
+    """What executing a run needs: an agent bounded by RUN_TIMEOUT, the event log,
+    the store (cancel requests) and how long a cancel request is kept."""
+
+    agent: Agent
+    events: RunEventLog
+    store: SessionStore
+    retention_seconds: int
+
+
+def run_agent(agent: Agent, run_timeout: float) -> Agent:
+    """The api's agent with a run's own time limit (RUN_TIMEOUT) instead of REQUEST_TIMEOUT."""
+    limits = dataclasses.replace(agent.limits, request_timeout=run_timeout)
+    return Agent(
+        model=agent.model, tools=agent.tools, store=agent.store, budget=agent.budget, limits=limits
+    )
+
+
+def _cancel_key(run_id: str) -> str:
+    return f"run-cancel:{run_id}"
+
+
+async def request_cancel(ctx: RunContext, run_id: str) -> None:
+    await ctx.store.incr(_cancel_key(run_id), 1, ctx.retention_seconds)
+
+
+async def cancel_requested(ctx: RunContext, run_id: str) -> bool:
+    return await ctx.store.get_counter(_cancel_key(run_id)) > 0
+
+
+@contextmanager
+def run_log_context(run_id: str, trace_id: str) -> Iterator[None]:
+    """Every log line while a run executes carries its ``run_id`` (and the trace
+    id of the request that queued it)."""
+    run_token = run_id_var.set(run_id)
+    trace_token = trace_id_var.set(trace_id or None)
+    try:
+        yield
+    finally:
+        trace_id_var.reset(trace_token)
+        run_id_var.reset(run_token)
+
+
+async def execute_run(
+    ctx: RunContext, run_id: str, request: ChatRequest, *, trace_id: str, attempt: int
+) -> RunOutcome:
+    """One attempt: the turn's events, then exactly one ``done`` or ``error`` event.
+
+    A cancelled task (the worker's shutdown handing the run back) writes no final
+    event: the next attempt writes ``retry`` first and starts the turn over.
+    """
+    with run_log_context(run_id, trace_id):
+        if attempt > 1:
+            logger.warning("run taken over after a lost attempt", extra={"attempt": attempt})
+            await ctx.events.append(run_id, RETRY_EVENT, {"attempt": attempt})
+        logger.info("run started", extra={"attempt": attempt})
+
+        async def emit(event: str, data: dict[str, Any]) -> None:
+            await ctx.events.append(run_id, event, data)
+            if event == "tool" and await cancel_requested(ctx, run_id):
+                raise RunCancelled()
+
+        outcome: RunOutcome
+        try:
+            if await cancel_requested(ctx, run_id):
+                raise RunCancelled()
+            response = await ctx.agent.run(request, trace_id=trace_id, emit=emit)
+        except asyncio.CancelledError:
+            logger.info("run attempt interrupted, handed back to the queue")
+            raise
+        except RunCancelled:
+            outcome = cancelled_outcome(trace_id)
+        except AgentError as exc:
+            outcome = RunOutcome(status="failed", error=error_object(exc, trace_id))
+        except Exception as exc:
+            logger.exception("run failed", extra={"error_type": type(exc).__name__})
+            outcome = RunOutcome(status="failed", error=error_object(exc, trace_id))
+        else:
+            outcome = RunOutcome(status="succeeded", result=response.model_dump(mode="json"))
+        if outcome.result is not None:
+            await ctx.events.append(run_id, "done", outcome.result)
+        else:
+            await ctx.events.append(run_id, "error", outcome.error or {})
+        logger.info("run finished", extra={"status": outcome.status})
+        return outcome

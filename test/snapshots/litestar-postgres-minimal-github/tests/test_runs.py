@@ -1,0 +1,371 @@
+"""Background runs (``/v1/runs``), for every framework and every store this service has.
+
+The memory store runs runs in the api process. With Postgres (set
+DATABASE_URL), the api only queues them and ``ROLE=worker`` processes
+(``python -m archive_agent`` children) execute them: these tests start, SIGTERM and
+SIGKILL real workers against the live store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from archive_agent.agent.fake import FakeChatModel
+
+from api_client import TestClient
+from conftest import ClientFactory, Response, assert_error, make_settings
+
+KEY_ONE = "runs-key-one-0123456789"
+KEY_TWO = "runs-key-two-0123456789"
+ONE = {"Authorization": f"Bearer {KEY_ONE}"}
+TWO = {"Authorization": f"Bearer {KEY_TWO}"}
+# Each model call of the fake takes this long: a run is in progress long enough
+# to be read halfway, cancelled or interrupted.
+LATENCY_MS = 400
+TOOL_MESSAGE = {"message": "what is 6*7"}
+WAIT_S = 60
+STORE_URL = os.environ.get("DATABASE_URL", "")
+STORES = ["memory", "postgres"] if STORE_URL else ["memory"]
+
+Events = list[tuple[int, str, dict[str, Any]]]
+
+
+def parse_events(text: str) -> Events:
+    events: Events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in fields:
+            events.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
+    return events
+
+
+class Runs:
+    """An api (the framework's test client) and, with a shared store, its workers."""
+
+    def __init__(self, client: TestClient, store: str, env: dict[str, str]) -> None:
+        self.client = client
+        self.store = store
+        self.env = env
+
+    def post(
+        self, body: dict[str, Any] | None = None, *, idempotency_key: str | None = None
+    ) -> Response:
+        headers = dict(ONE)
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        response: Response = self.client.post(
+            "/v1/runs", json=body or TOOL_MESSAGE, headers=headers
+        )
+        return response
+
+    def start(self, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.post(body)
+        assert response.status_code == 202, response.text
+        run: dict[str, Any] = response.json()
+        return run
+
+    def get(self, run_id: str, headers: dict[str, str] = ONE) -> dict[str, Any]:
+        response = self.client.get(f"/v1/runs/{run_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        run: dict[str, Any] = response.json()
+        return run
+
+    def wait(self, run_id: str, until: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            run = self.get(run_id)
+            if until(run):
+                return run
+            time.sleep(0.05)
+        pytest.fail(f"run {run_id} never got there: {run}")
+
+    def finished(self, run_id: str) -> dict[str, Any]:
+        return self.wait(run_id, lambda run: run["status"] in ("succeeded", "failed", "cancelled"))
+
+    def events(self, run_id: str, last_event_id: int | None = None, stop_after: int = 0) -> Events:
+        """The run's events (after ``last_event_id``); with ``stop_after``, the
+        client disconnects after that many."""
+        headers = dict(ONE)
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        url = f"/v1/runs/{run_id}/events"
+        with self.client.stream("GET", url, headers=headers) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            text = ""
+            for chunk in response.iter_text():
+                text += chunk
+                if stop_after and len(parse_events(text)) >= stop_after:
+                    break
+        events = parse_events(text)
+        return events[:stop_after] if stop_after else events
+
+
+# One queue for the module's tests (and its one worker); the tests that stop or
+# kill workers get a queue of their own.
+MODULE_QUEUE = f"test-{uuid.uuid4().hex[:12]}"
+
+
+def make_runs(client_factory: ClientFactory, store: str, queue: str) -> Runs:
+    env = {"RUN_QUEUE_NAME": queue, "API_KEYS": f"{KEY_ONE},{KEY_TWO}"}
+    overrides: dict[str, Any] = {"api_keys": (KEY_ONE, KEY_TWO), "run_queue_name": queue}
+    if store != "memory":
+        env["SESSION_STORE"] = store
+        env["DATABASE_URL"] = STORE_URL
+        overrides.update(session_store=store, database_url=STORE_URL)
+    client = client_factory(make_settings(**overrides), model=FakeChatModel(latency_ms=LATENCY_MS))
+    return Runs(client, store, env)
+
+
+@pytest.fixture(params=STORES)
+def runs(request: pytest.FixtureRequest, client_factory: ClientFactory) -> Runs:
+    return make_runs(client_factory, request.param, MODULE_QUEUE)
+
+
+START_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Workers:
+    """``ROLE=worker`` children of the tests (``python -m archive_agent``), each ready
+    (``/ready`` 200) when ``start()`` returns; whatever is left is killed at the end."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.started: list[subprocess.Popen[str]] = []
+        self.module_worker: subprocess.Popen[str] | None = None
+
+    def start(self, runs: Runs, **env: str) -> subprocess.Popen[str]:
+        port = free_port()
+        environment = {
+            **os.environ,
+            **runs.env,
+            "ROLE": "worker",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "FAKE_LLM_LATENCY_MS": str(LATENCY_MS),
+            "PYTHONUNBUFFERED": "1",
+            "OTEL_TRACES_EXPORTER": "none",
+            "OTEL_METRICS_EXPORTER": "none",
+            **env,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "archive_agent"],
+            cwd=self.cwd,  # no .env here
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.started.append(process)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the worker exited with {process.returncode}: {process.stdout}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                    return process
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        pytest.fail("the worker never became ready")
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
+    pool = Workers(tmp_path_factory.mktemp("workers"))
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def worked(runs: Runs, workers: Workers) -> Runs:
+    """``runs`` with the module's worker when the store is shared (memory: the api itself)."""
+    if runs.store != "memory" and workers.module_worker is None:
+        workers.module_worker = workers.start(runs)
+    return runs
+
+
+def test_run_lifecycle(worked: Runs) -> None:
+    response = worked.post()
+    assert response.status_code == 202
+    run = response.json()
+    assert run["status"] in ("queued", "running")
+    assert run["result"] is None
+    assert run["error"] is None
+    base = f"/v1/runs/{run['id']}"
+    assert run["links"] == {"run": base, "events": f"{base}/events", "cancel": f"{base}/cancel"}
+
+    done = worked.finished(run["id"])
+    assert done["status"] == "succeeded", done
+    assert done["result"]["answer"] == "The answer is 42."
+    assert done["result"]["tool_calls"] == [{"name": "calculator", "status": "ok"}]
+    assert done["created_at"] <= done["started_at"] <= done["finished_at"]
+
+
+def test_run_events_are_the_chat_stream_events(worked: Runs) -> None:
+    run = worked.start()
+    events = worked.events(run["id"])
+    assert [seq for seq, _, _ in events] == list(range(1, len(events) + 1))
+    names = [name for _, name, _ in events]
+    assert names[0] == "tool"
+    assert names[-1] == "done"
+    assert set(names[1:-1]) == {"token"}
+    answer = "".join(data["delta"] for _, name, data in events if name == "token")
+    assert answer == "The answer is 42."
+    assert events[-1][2] == worked.get(run["id"])["result"]
+
+
+def test_resume_with_last_event_id_misses_nothing_and_repeats_nothing(worked: Runs) -> None:
+    run = worked.start()
+    first = worked.events(run["id"], stop_after=2)  # disconnects while the run goes on
+    rest = worked.events(run["id"], last_event_id=first[-1][0])
+    whole = worked.events(run["id"])
+    assert first + rest == whole
+    assert whole[-1][1] == "done"
+    for seen in range(len(whole)):
+        assert worked.events(run["id"], last_event_id=seen) == whole[seen:]
+
+
+def test_idempotency_key_returns_the_same_run(worked: Runs) -> None:
+    first = worked.post(idempotency_key="order-1")
+    again = worked.post(idempotency_key="order-1")
+    other = worked.post(idempotency_key="order-2")
+    assert first.status_code == again.status_code == other.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["created_at"] == first.json()["created_at"]
+    assert other.json()["id"] != first.json()["id"]
+    # The same key from another API key is another run.
+    theirs = worked.client.post(
+        "/v1/runs", json=TOOL_MESSAGE, headers={**TWO, "Idempotency-Key": "order-1"}
+    )
+    assert theirs.status_code == 202
+    assert theirs.json()["id"] != first.json()["id"]
+    worked.finished(first.json()["id"])
+    # A retry after the run finished still returns it, finished.
+    late = worked.post(idempotency_key="order-1")
+    assert late.json()["id"] == first.json()["id"]
+    assert late.json()["status"] == "succeeded"
+
+
+def test_a_run_belongs_to_its_api_key(worked: Runs) -> None:
+    run = worked.start()
+    for method, path in (
+        ("GET", f"/v1/runs/{run['id']}"),
+        ("GET", f"/v1/runs/{run['id']}/events"),
+        ("POST", f"/v1/runs/{run['id']}/cancel"),
+    ):
+        assert_error(worked.client.request(method, path, headers=TWO), 404, "not_found")
+    assert worked.finished(run["id"])["status"] == "succeeded"
+
+
+def test_cancel_stops_the_run_at_a_step_boundary(worked: Runs) -> None:
+    run = worked.start()
+    response = worked.client.post(f"/v1/runs/{run['id']}/cancel", headers=ONE)
+    assert response.status_code == 202
+    assert response.json()["id"] == run["id"]
+    done = worked.finished(run["id"])
+    assert done["status"] == "cancelled"
+    assert done["result"] is None
+    assert done["error"]["code"] == "cancelled"
+    events = worked.events(run["id"])
+    names = [name for _, name, _ in events]
+    assert "done" not in names
+    assert "token" not in names
+    assert events[-1][1] == "error"
+    assert events[-1][2]["code"] == "cancelled"
+    # Cancelling a finished run changes nothing.
+    again = worked.client.post(f"/v1/runs/{run['id']}/cancel", headers=ONE)
+    assert again.status_code == 202
+    assert again.json()["status"] == "cancelled"
+
+
+def test_runs_refuse_like_chat(runs: Runs) -> None:
+    assert_error(runs.client.post("/v1/runs", json=TOOL_MESSAGE), 401, "unauthorized")
+    assert_error(runs.client.get(f"/v1/runs/{'0' * 32}"), 401, "unauthorized")
+    assert_error(runs.post({"message": 1}), 422, "validation_error")
+    assert_error(runs.post({"message": "x" * 9000}), 422, "validation_error")
+    assert_error(runs.post(idempotency_key="has space"), 422, "validation_error")
+    assert_error(runs.client.get(f"/v1/runs/{'0' * 32}", headers=ONE), 404, "not_found")
+    assert_error(runs.client.get("/v1/runs/not-a-run-id", headers=ONE), 404, "not_found")
+    run = runs.start()
+    bad = runs.client.get(f"/v1/runs/{run['id']}/events", headers={**ONE, "Last-Event-ID": "later"})
+    assert_error(bad, 422, "validation_error")
+
+
+def test_runs_spend_the_token_budget(client_factory: ClientFactory) -> None:
+    client = client_factory(
+        make_settings(api_keys=(KEY_ONE,), token_budget_daily=1), model=FakeChatModel()
+    )
+    first = client.post("/v1/runs", json=TOOL_MESSAGE, headers=ONE)
+    assert first.status_code == 202
+    deadline = time.monotonic() + WAIT_S
+    while client.get(f"/v1/runs/{first.json()['id']}", headers=ONE).json()["status"] != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert_error(client.post("/v1/runs", json=TOOL_MESSAGE, headers=ONE), 429, "budget_exceeded")
+
+
+@pytest.fixture
+def shared(client_factory: ClientFactory) -> Runs:
+    """An api on a queue of its own: no other test's worker takes its runs."""
+    if not STORE_URL:
+        pytest.skip("DATABASE_URL is not set: no live store to test against")
+    return make_runs(client_factory, "postgres", f"test-{uuid.uuid4().hex[:12]}")
+
+
+def test_a_killed_workers_run_is_taken_over_after_the_visibility_timeout(
+    shared: Runs, workers: Workers
+) -> None:
+    slow = {"FAKE_LLM_LATENCY_MS": "5000", "RUN_VISIBILITY_TIMEOUT": "2"}
+    doomed = workers.start(shared, **slow)
+    run = shared.start()
+    shared.wait(run["id"], lambda r: r["status"] == "running")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    workers.start(shared, RUN_VISIBILITY_TIMEOUT="2")
+    done = shared.finished(run["id"])
+    assert done["status"] == "succeeded", done
+    names = [name for _, name, _ in shared.events(run["id"])]
+    assert names.count("retry") == 1
+    assert names.count("done") == 1
+
+
+def test_a_stopping_worker_hands_its_run_back(shared: Runs, workers: Workers) -> None:
+    stopping = workers.start(shared, FAKE_LLM_LATENCY_MS="5000", SHUTDOWN_TIMEOUT="1")
+    run = shared.start()
+    shared.wait(run["id"], lambda r: r["status"] == "running")
+    stopping.send_signal(signal.SIGTERM)
+    assert stopping.wait(timeout=30) == 0
+    assert shared.get(run["id"])["status"] == "queued"
+    workers.start(shared)
+    done = shared.finished(run["id"])
+    assert done["status"] == "succeeded", done
+    names = [name for _, name, _ in shared.events(run["id"])]
+    assert names.count("retry") == 1
+    assert names[-1] == "done"
