@@ -18,7 +18,11 @@ from my_agent.agent.key_budget import (
     current_owner,
     key_id,
 )
-from my_agent.agent.llm import _StreamedAnswer, parse_chunk, parse_completion
+from my_agent.agent.llm import (
+    _StreamedAnswer,
+    parse_chunk,
+    parse_completion,
+)
 from my_agent.agent.loop import Agent, AgentLimits
 from my_agent.agent.pricing import cost_usd
 from my_agent.agent.schemas import ChatRequest

@@ -21,15 +21,27 @@ from durable_conversation_ledger_agent_europe import observability
 from durable_conversation_ledger_agent_europe.agent import context_window
 from durable_conversation_ledger_agent_europe.agent.budget import TokenBudget
 from durable_conversation_ledger_agent_europe.agent.fake import FakeChatModel
-from durable_conversation_ledger_agent_europe.agent.llm import ChatModel, Message, ModelUnavailable, OpenAIChatModel
+from durable_conversation_ledger_agent_europe.agent.llm import (
+    ChatModel,
+    Message,
+    ModelUnavailable,
+    OpenAIChatModel,
+)
 from durable_conversation_ledger_agent_europe.agent.loop import Agent, AgentLimits, stream_events
-from durable_conversation_ledger_agent_europe.agent.response_cache import ResponseCache, current_caller, normalise
+from durable_conversation_ledger_agent_europe.agent.response_cache import (
+    ResponseCache,
+    current_caller,
+    normalise,
+)
 from durable_conversation_ledger_agent_europe.agent.schemas import ChatRequest
 from durable_conversation_ledger_agent_europe.agent.tools import default_registry
 from durable_conversation_ledger_agent_europe.config import FallbackModel, parse_fallback_model
 from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
 from durable_conversation_ledger_agent_europe.web.errors import UpstreamError, UpstreamTimeout
-from durable_conversation_ledger_agent_europe.web.services import create_cheap_model, create_fallback_models
+from durable_conversation_ledger_agent_europe.web.services import (
+    create_cheap_model,
+    create_fallback_models,
+)
 
 from conftest import make_settings
 
@@ -527,7 +539,8 @@ async def test_the_agent_sends_a_trimmed_context_and_keeps_the_full_history(
     first = await agent.run(ChatRequest(message="a" * 2000), trace_id="t")
     session = first.session_id
     await agent.run(ChatRequest(message="b" * 2000, session_id=session), trace_id="t")
-    with caplog.at_level(logging.INFO, logger="durable_conversation_ledger_agent_europe.agent.loop"):
+    loop_logger = "durable_conversation_ledger_agent_europe.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await agent.run(ChatRequest(message="c" * 40, session_id=session), trace_id="t")
     assert [m["content"][:1] for m in sent[-1]] == [sent[-1][0]["content"][:1], "b", "o", "c"]
     assert len(await agent.store.load(session)) == 6

@@ -18,7 +18,11 @@ from durable_conversation_ledger_agent_europe.agent.key_budget import (
     current_owner,
     key_id,
 )
-from durable_conversation_ledger_agent_europe.agent.llm import _StreamedAnswer, parse_chunk, parse_completion
+from durable_conversation_ledger_agent_europe.agent.llm import (
+    _StreamedAnswer,
+    parse_chunk,
+    parse_completion,
+)
 from durable_conversation_ledger_agent_europe.agent.loop import Agent, AgentLimits
 from durable_conversation_ledger_agent_europe.agent.pricing import cost_usd
 from durable_conversation_ledger_agent_europe.agent.schemas import ChatRequest

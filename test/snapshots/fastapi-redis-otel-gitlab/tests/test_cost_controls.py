@@ -21,15 +21,27 @@ from support_bot import observability
 from support_bot.agent import context_window
 from support_bot.agent.budget import TokenBudget
 from support_bot.agent.fake import FakeChatModel
-from support_bot.agent.llm import ChatModel, Message, ModelUnavailable, OpenAIChatModel
+from support_bot.agent.llm import (
+    ChatModel,
+    Message,
+    ModelUnavailable,
+    OpenAIChatModel,
+)
 from support_bot.agent.loop import Agent, AgentLimits, stream_events
-from support_bot.agent.response_cache import ResponseCache, current_caller, normalise
+from support_bot.agent.response_cache import (
+    ResponseCache,
+    current_caller,
+    normalise,
+)
 from support_bot.agent.schemas import ChatRequest
 from support_bot.agent.tools import default_registry
 from support_bot.config import FallbackModel, parse_fallback_model
 from support_bot.sessions.memory import MemorySessionStore
 from support_bot.web.errors import UpstreamError, UpstreamTimeout
-from support_bot.web.services import create_cheap_model, create_fallback_models
+from support_bot.web.services import (
+    create_cheap_model,
+    create_fallback_models,
+)
 
 from conftest import make_settings
 
@@ -527,7 +539,8 @@ async def test_the_agent_sends_a_trimmed_context_and_keeps_the_full_history(
     first = await agent.run(ChatRequest(message="a" * 2000), trace_id="t")
     session = first.session_id
     await agent.run(ChatRequest(message="b" * 2000, session_id=session), trace_id="t")
-    with caplog.at_level(logging.INFO, logger="support_bot.agent.loop"):
+    loop_logger = "support_bot.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await agent.run(ChatRequest(message="c" * 40, session_id=session), trace_id="t")
     assert [m["content"][:1] for m in sent[-1]] == [sent[-1][0]["content"][:1], "b", "o", "c"]
     assert len(await agent.store.load(session)) == 6

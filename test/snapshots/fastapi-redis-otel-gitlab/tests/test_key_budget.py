@@ -18,7 +18,11 @@ from support_bot.agent.key_budget import (
     current_owner,
     key_id,
 )
-from support_bot.agent.llm import _StreamedAnswer, parse_chunk, parse_completion
+from support_bot.agent.llm import (
+    _StreamedAnswer,
+    parse_chunk,
+    parse_completion,
+)
 from support_bot.agent.loop import Agent, AgentLimits
 from support_bot.agent.pricing import cost_usd
 from support_bot.agent.schemas import ChatRequest

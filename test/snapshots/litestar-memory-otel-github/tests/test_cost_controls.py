@@ -21,15 +21,27 @@ from lite_agent_with_the_longest_allowed_name import observability
 from lite_agent_with_the_longest_allowed_name.agent import context_window
 from lite_agent_with_the_longest_allowed_name.agent.budget import TokenBudget
 from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel
-from lite_agent_with_the_longest_allowed_name.agent.llm import ChatModel, Message, ModelUnavailable, OpenAIChatModel
+from lite_agent_with_the_longest_allowed_name.agent.llm import (
+    ChatModel,
+    Message,
+    ModelUnavailable,
+    OpenAIChatModel,
+)
 from lite_agent_with_the_longest_allowed_name.agent.loop import Agent, AgentLimits, stream_events
-from lite_agent_with_the_longest_allowed_name.agent.response_cache import ResponseCache, current_caller, normalise
+from lite_agent_with_the_longest_allowed_name.agent.response_cache import (
+    ResponseCache,
+    current_caller,
+    normalise,
+)
 from lite_agent_with_the_longest_allowed_name.agent.schemas import ChatRequest
 from lite_agent_with_the_longest_allowed_name.agent.tools import default_registry
 from lite_agent_with_the_longest_allowed_name.config import FallbackModel, parse_fallback_model
 from lite_agent_with_the_longest_allowed_name.sessions.memory import MemorySessionStore
 from lite_agent_with_the_longest_allowed_name.web.errors import UpstreamError, UpstreamTimeout
-from lite_agent_with_the_longest_allowed_name.web.services import create_cheap_model, create_fallback_models
+from lite_agent_with_the_longest_allowed_name.web.services import (
+    create_cheap_model,
+    create_fallback_models,
+)
 
 from conftest import make_settings
 
@@ -527,7 +539,8 @@ async def test_the_agent_sends_a_trimmed_context_and_keeps_the_full_history(
     first = await agent.run(ChatRequest(message="a" * 2000), trace_id="t")
     session = first.session_id
     await agent.run(ChatRequest(message="b" * 2000, session_id=session), trace_id="t")
-    with caplog.at_level(logging.INFO, logger="lite_agent_with_the_longest_allowed_name.agent.loop"):
+    loop_logger = "lite_agent_with_the_longest_allowed_name.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await agent.run(ChatRequest(message="c" * 40, session_id=session), trace_id="t")
     assert [m["content"][:1] for m in sent[-1]] == [sent[-1][0]["content"][:1], "b", "o", "c"]
     assert len(await agent.store.load(session)) == 6

@@ -18,7 +18,11 @@ from lite_agent_with_the_longest_allowed_name.agent.key_budget import (
     current_owner,
     key_id,
 )
-from lite_agent_with_the_longest_allowed_name.agent.llm import _StreamedAnswer, parse_chunk, parse_completion
+from lite_agent_with_the_longest_allowed_name.agent.llm import (
+    _StreamedAnswer,
+    parse_chunk,
+    parse_completion,
+)
 from lite_agent_with_the_longest_allowed_name.agent.loop import Agent, AgentLimits
 from lite_agent_with_the_longest_allowed_name.agent.pricing import cost_usd
 from lite_agent_with_the_longest_allowed_name.agent.schemas import ChatRequest

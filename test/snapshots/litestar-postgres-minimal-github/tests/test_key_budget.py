@@ -18,7 +18,11 @@ from archive_agent.agent.key_budget import (
     current_owner,
     key_id,
 )
-from archive_agent.agent.llm import _StreamedAnswer, parse_chunk, parse_completion
+from archive_agent.agent.llm import (
+    _StreamedAnswer,
+    parse_chunk,
+    parse_completion,
+)
 from archive_agent.agent.loop import Agent, AgentLimits
 from archive_agent.agent.pricing import cost_usd
 from archive_agent.agent.schemas import ChatRequest

@@ -21,15 +21,27 @@ from triage_agent import observability
 from triage_agent.agent import context_window
 from triage_agent.agent.budget import TokenBudget
 from triage_agent.agent.fake import FakeChatModel
-from triage_agent.agent.llm import ChatModel, Message, ModelUnavailable, OpenAIChatModel
+from triage_agent.agent.llm import (
+    ChatModel,
+    Message,
+    ModelUnavailable,
+    OpenAIChatModel,
+)
 from triage_agent.agent.loop import Agent, AgentLimits, stream_events
-from triage_agent.agent.response_cache import ResponseCache, current_caller, normalise
+from triage_agent.agent.response_cache import (
+    ResponseCache,
+    current_caller,
+    normalise,
+)
 from triage_agent.agent.schemas import ChatRequest
 from triage_agent.agent.tools import default_registry
 from triage_agent.config import FallbackModel, parse_fallback_model
 from triage_agent.sessions.memory import MemorySessionStore
 from triage_agent.web.errors import UpstreamError, UpstreamTimeout
-from triage_agent.web.services import create_cheap_model, create_fallback_models
+from triage_agent.web.services import (
+    create_cheap_model,
+    create_fallback_models,
+)
 
 from conftest import make_settings
 
@@ -527,7 +539,8 @@ async def test_the_agent_sends_a_trimmed_context_and_keeps_the_full_history(
     first = await agent.run(ChatRequest(message="a" * 2000), trace_id="t")
     session = first.session_id
     await agent.run(ChatRequest(message="b" * 2000, session_id=session), trace_id="t")
-    with caplog.at_level(logging.INFO, logger="triage_agent.agent.loop"):
+    loop_logger = "triage_agent.agent.loop"
+    with caplog.at_level(logging.INFO, logger=loop_logger):
         await agent.run(ChatRequest(message="c" * 40, session_id=session), trace_id="t")
     assert [m["content"][:1] for m in sent[-1]] == [sent[-1][0]["content"][:1], "b", "o", "c"]
     assert len(await agent.store.load(session)) == 6

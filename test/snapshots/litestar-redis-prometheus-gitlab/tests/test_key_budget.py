@@ -18,7 +18,11 @@ from triage_agent.agent.key_budget import (
     current_owner,
     key_id,
 )
-from triage_agent.agent.llm import _StreamedAnswer, parse_chunk, parse_completion
+from triage_agent.agent.llm import (
+    _StreamedAnswer,
+    parse_chunk,
+    parse_completion,
+)
 from triage_agent.agent.loop import Agent, AgentLimits
 from triage_agent.agent.pricing import cost_usd
 from triage_agent.agent.schemas import ChatRequest

@@ -258,7 +258,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> Settings:
+    def _auth_checks(self) -> Settings:
         # Deployed environments (staging, production) never run open by accident.
         deployed = self.environment in ("staging", "production") and not self.auth_disabled
         if deployed and not self.api_keys:
@@ -271,6 +271,10 @@ class Settings(BaseSettings):
                 f"API_KEYS: every key must have at least API_KEY_MIN_LENGTH "
                 f"({self.api_key_min_length}) characters when ENVIRONMENT={self.environment}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _model_and_budget_checks(self) -> Settings:
         if self.key_token_budget_daily and not self.auth_enabled:
             raise ValueError(
                 "KEY_TOKEN_BUDGET_DAILY: counts per API key, so it needs API_KEYS (and auth on)"
@@ -289,6 +293,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LLM_CHEAP_MODEL: needs a model endpoint (LLM_BASE_URL or LLM_API_KEY)"
             )
+        if self.max_inflight_turns > self.llm_max_connections:
+            # The turns beyond the pool would queue inside the HTTP client.
+            raise ValueError(
+                f"MAX_INFLIGHT_TURNS: at most LLM_MAX_CONNECTIONS ({self.llm_max_connections})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _store_and_role_checks(self) -> Settings:
         store: str = self.session_store
         if store == "redis" and not self.redis_url:
             raise ValueError("REDIS_URL: required when SESSION_STORE=redis")
@@ -308,6 +321,10 @@ class Settings(BaseSettings):
             )
         if self.run_timeout < self.request_timeout:
             raise ValueError("RUN_TIMEOUT: must be at least REQUEST_TIMEOUT")
+        return self
+
+    @model_validator(mode="after")
+    def _read_mcp_servers_file(self) -> Settings:
         if self.mcp_servers_file:
             try:
                 self._mcp_servers = load_servers(
@@ -318,11 +335,6 @@ class Settings(BaseSettings):
                 )
             except McpConfigError as exc:
                 raise ValueError(f"MCP_SERVERS_FILE: {exc}") from None
-        if self.max_inflight_turns > self.llm_max_connections:
-            # The turns beyond the pool would queue inside the HTTP client.
-            raise ValueError(
-                f"MAX_INFLIGHT_TURNS: at most LLM_MAX_CONNECTIONS ({self.llm_max_connections})"
-            )
         return self
 
     @property
