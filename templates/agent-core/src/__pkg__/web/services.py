@@ -74,10 +74,17 @@ def create_model(settings: Settings) -> ChatModel:
             secrets=settings.api_keys,
         )
     logger.info("using an OpenAI-compatible model endpoint", extra={"model": settings.model_name})
+    return endpoint_model(
+        settings, settings.llm_endpoint, settings.llm_api_key, settings.model_name
+    )
+
+
+def endpoint_model(settings: Settings, base_url: str, api_key: str, model: str) -> OpenAIChatModel:
+    """A model on an OpenAI-compatible endpoint, with the service's timeouts and bounds."""
     return OpenAIChatModel(
-        base_url=settings.llm_endpoint,
-        api_key=settings.llm_api_key,
-        model=settings.model_name,
+        base_url=base_url,
+        api_key=api_key,
+        model=model,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
         max_response_bytes=settings.llm_max_response_bytes,
@@ -95,16 +102,7 @@ def create_fallback_models(settings: Settings) -> list[ChatModel]:
         api_key = os.environ.get(entry.api_key_env, "") if entry.api_key_env else ""
         if not entry.api_key_env and base_url == settings.llm_endpoint:
             api_key = settings.llm_api_key
-        models.append(
-            OpenAIChatModel(
-                base_url=base_url,
-                api_key=api_key,
-                model=entry.model,
-                timeout=settings.llm_timeout,
-                max_retries=settings.llm_max_retries,
-                max_response_bytes=settings.llm_max_response_bytes,
-            )
-        )
+        models.append(endpoint_model(settings, base_url, api_key, entry.model))
     if models:
         logger.info("fallback models", extra={"models": [m.name for m in models]})
     return models
@@ -114,13 +112,8 @@ def create_cheap_model(settings: Settings) -> ChatModel | None:
     """LLM_CHEAP_MODEL on the primary's endpoint and key, or None (routing off)."""
     if not settings.llm_cheap_model:
         return None
-    return OpenAIChatModel(
-        base_url=settings.llm_endpoint,
-        api_key=settings.llm_api_key,
-        model=settings.llm_cheap_model,
-        timeout=settings.llm_timeout,
-        max_retries=settings.llm_max_retries,
-        max_response_bytes=settings.llm_max_response_bytes,
+    return endpoint_model(
+        settings, settings.llm_endpoint, settings.llm_api_key, settings.llm_cheap_model
     )
 
 

@@ -51,6 +51,17 @@ def arguments_model(name: str, func: ToolFunc) -> type[BaseModel]:
     return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def json_object_arguments(arguments: str) -> dict[str, Any]:
+    """The model's arguments as a JSON object; else ``ToolError`` saying what is wrong."""
+    try:
+        args = json.loads(arguments or "{}")
+    except ValueError:
+        raise ToolError("arguments are not valid JSON") from None
+    if not isinstance(args, dict):
+        raise ToolError("arguments must be a JSON object")
+    return args
+
+
 def describe_validation_error(error: ValidationError) -> str:
     """Each problem as ``field: reason`` (never the offending value)."""
     return "; ".join(
@@ -77,12 +88,7 @@ class Tool:
 
     def parse_arguments(self, arguments: str) -> dict[str, Any]:
         """The model's JSON arguments, validated; else ``ToolError`` saying what is wrong."""
-        try:
-            args = json.loads(arguments or "{}")
-        except ValueError:
-            raise ToolError("arguments are not valid JSON") from None
-        if not isinstance(args, dict):
-            raise ToolError("arguments must be a JSON object")
+        args = json_object_arguments(arguments)
         try:
             return dict(self.arguments.model_validate(args))
         except ValidationError as exc:
@@ -116,13 +122,8 @@ class RemoteTool:
     server: str
 
     def parse_arguments(self, arguments: str) -> dict[str, Any]:
-        try:
-            args = json.loads(arguments or "{}")
-        except ValueError:
-            raise ToolError("arguments are not valid JSON") from None
-        if not isinstance(args, dict):
-            raise ToolError("arguments must be a JSON object")
-        return args
+        # The server checks them against its own schema.
+        return json_object_arguments(arguments)
 
     def schema(self) -> dict[str, Any]:
         return {
