@@ -8,6 +8,8 @@ SIGKILL real workers against the live store.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import os
 import signal
@@ -23,7 +25,15 @@ from typing import Any
 import httpx
 import pytest
 
+from triage_agent.agent.budget import TokenBudget
 from triage_agent.agent.fake import FakeChatModel
+from triage_agent.agent.key_budget import KeyBudgets
+from triage_agent.agent.loop import Agent, AgentLimits
+from triage_agent.agent.schemas import ChatRequest
+from triage_agent.agent.tools import default_registry
+from triage_agent.runs.events import MemoryRunEventLog
+from triage_agent.runs.execute import RunContext, execute_run, run_agent
+from triage_agent.sessions.memory import MemorySessionStore
 
 from api_client import TestClient
 from conftest import ClientFactory, Response, assert_error, make_settings
@@ -329,6 +339,50 @@ def test_runs_spend_the_token_budget(client_factory: ClientFactory) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert_error(client.post("/v1/runs", json=TOOL_MESSAGE, headers=ONE), 429, "budget_exceeded")
+
+
+async def test_a_worker_runs_the_services_agent_and_spends_on_the_queuing_key() -> None:
+    # A worker is another process: the key that queued the run comes with the job.
+    store = MemorySessionStore(max_messages=50)
+    budgets = KeyBudgets(store, api_keys=(KEY_ONE,), key_limit=100_000)
+    agent = Agent(
+        FakeChatModel(),
+        default_registry(),
+        store,
+        TokenBudget(store, 0),
+        AgentLimits(request_timeout=5),
+        key_budgets=budgets,
+        fallbacks=[FakeChatModel()],
+    )
+    runnable = run_agent(agent, 60)
+    assert runnable.limits.request_timeout == 60
+    assert runnable.models == agent.models  # the fallbacks, prices, budgets stay
+    assert runnable.key_budgets is budgets
+    ctx = RunContext(runnable, MemoryRunEventLog(60), store, 60)
+    ident = budgets.id_of(KEY_ONE)
+    outcome = await asyncio.create_task(
+        execute_run(ctx, "r1", ChatRequest(**TOOL_MESSAGE), trace_id="t", attempt=1, key_id=ident),
+        context=contextvars.Context(),  # nothing inherited from this test's context
+    )
+    assert outcome.status == "succeeded"
+    assert outcome.result is not None
+    spent = outcome.result["usage"]["input_tokens"] + outcome.result["usage"]["output_tokens"]
+    assert (await budgets.key_usage(ident, budgets.now())).used_tokens == spent
+
+
+def test_a_run_spends_its_api_keys_budget(client_factory: ClientFactory) -> None:
+    client = client_factory(
+        make_settings(api_keys=(KEY_ONE,), key_token_budget_daily=100_000), model=FakeChatModel()
+    )
+    run = client.post("/v1/runs", json=TOOL_MESSAGE, headers=ONE).json()
+    deadline = time.monotonic() + WAIT_S
+    url = f"/v1/runs/{run['id']}"
+    while (done := client.get(url, headers=ONE).json())["status"] != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    usage = done["result"]["usage"]
+    spent = usage["input_tokens"] + usage["output_tokens"]
+    assert client.get("/v1/usage", headers=ONE).json()["key"]["used_tokens"] == spent
 
 
 @pytest.fixture

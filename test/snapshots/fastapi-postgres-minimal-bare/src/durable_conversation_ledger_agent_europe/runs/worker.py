@@ -55,7 +55,9 @@ async def _heartbeat(job: Any, every: float) -> None:
 def job_function(ctx: RunContext, visibility_timeout: int) -> JobFunction:
     """The SAQ job that executes one attempt of a run and returns its outcome."""
 
-    async def agent_run(saq_ctx: dict[str, Any], *, request: Any, trace_id: str) -> dict[str, Any]:
+    async def agent_run(
+        saq_ctx: dict[str, Any], *, request: Any, trace_id: str, key_id: str | None = None
+    ) -> dict[str, Any]:
         job = saq_ctx["job"]
         beat = asyncio.create_task(_heartbeat(job, visibility_timeout / 3))
         try:
@@ -65,6 +67,7 @@ def job_function(ctx: RunContext, visibility_timeout: int) -> JobFunction:
                 ChatRequest.model_validate(request),
                 trace_id=trace_id,
                 attempt=job.attempts,
+                key_id=key_id,
             )
         finally:
             beat.cancel()

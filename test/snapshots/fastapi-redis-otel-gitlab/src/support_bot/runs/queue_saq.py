@@ -100,7 +100,13 @@ class SaqRuns(RunQueue):
         await self.queue.disconnect()
 
     async def submit(
-        self, run_id: str, owner: str, request: ChatRequest, *, trace_id: str
+        self,
+        run_id: str,
+        owner: str,
+        request: ChatRequest,
+        *,
+        trace_id: str,
+        key_id: str | None = None,
     ) -> tuple[RunRecord, bool]:
         existing = await self.queue.job(run_id)
         if existing is not None:
@@ -108,7 +114,11 @@ class SaqRuns(RunQueue):
         job = Job(
             function=RUN_FUNCTION,
             key=run_id,
-            kwargs={"request": request.model_dump(mode="json"), "trace_id": trace_id},
+            kwargs={
+                "request": request.model_dump(mode="json"),
+                "trace_id": trace_id,
+                "key_id": key_id,
+            },
             meta={"owner": owner},
             timeout=int(self.run_timeout) + HARD_TIMEOUT_MARGIN_SECONDS,
             heartbeat=self.visibility_timeout,

@@ -9,6 +9,7 @@ cancelled run never stops in the middle of a model call or a tool.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..agent.key_budget import BudgetOwner, current_owner
 from ..agent.loop import Agent, error_object
 from ..agent.schemas import ChatRequest
 from ..context import run_id_var, trace_id_var
@@ -49,11 +51,11 @@ class RunContext:
 
 
 def run_agent(agent: Agent, run_timeout: float) -> Agent:
-    """The api's agent with a run's own time limit (RUN_TIMEOUT) instead of REQUEST_TIMEOUT."""
-    limits = dataclasses.replace(agent.limits, request_timeout=run_timeout)
-    return Agent(
-        model=agent.model, tools=agent.tools, store=agent.store, budget=agent.budget, limits=limits
-    )
+    """The api's agent (its fallbacks, prices, budgets and cache) with a run's own
+    time limit (RUN_TIMEOUT) instead of REQUEST_TIMEOUT."""
+    run = copy.copy(agent)
+    run.limits = dataclasses.replace(agent.limits, request_timeout=run_timeout)
+    return run
 
 
 def _cancel_key(run_id: str) -> str:
@@ -82,13 +84,21 @@ def run_log_context(run_id: str, trace_id: str) -> Iterator[None]:
 
 
 async def execute_run(
-    ctx: RunContext, run_id: str, request: ChatRequest, *, trace_id: str, attempt: int
+    ctx: RunContext,
+    run_id: str,
+    request: ChatRequest,
+    *,
+    trace_id: str,
+    attempt: int,
+    key_id: str | None = None,
 ) -> RunOutcome:
     """One attempt: the turn's events, then exactly one ``done`` or ``error`` event.
 
     A cancelled task (the worker's shutdown handing the run back) writes no final
     event: the next attempt writes ``retry`` first and starts the turn over.
     """
+    # The run spends on the budget of the API key that queued it (agent/key_budget.py).
+    current_owner.set(BudgetOwner(key_id) if key_id else None)
     with run_log_context(run_id, trace_id):
         if attempt > 1:
             logger.warning("run taken over after a lost attempt", extra={"attempt": attempt})

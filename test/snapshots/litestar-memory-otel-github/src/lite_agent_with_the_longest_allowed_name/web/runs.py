@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator
 
 from .. import lifecycle
+from ..agent.key_budget import current_owner
 from ..agent.loop import encode_sse
 from ..agent.schemas import ChatRequest
 from ..runs import RunQueue
@@ -59,8 +60,13 @@ async def create_run(
         )
     await services.budget.check()
     owner = owner_of(caller)
+    spender = current_owner.get()  # set by admit(): the API key's budget
     record, _ = await _runs(services).submit(
-        new_run_id(owner, idempotency_key), owner, request, trace_id=trace_id
+        new_run_id(owner, idempotency_key),
+        owner,
+        request,
+        trace_id=trace_id,
+        key_id=spender.key_id if spender is not None else None,
     )
     return RunResponse.of(record)
 

@@ -33,10 +33,16 @@ class RunQueue(abc.ABC):
 
     @abc.abstractmethod
     async def submit(
-        self, run_id: str, owner: str, request: ChatRequest, *, trace_id: str
+        self,
+        run_id: str,
+        owner: str,
+        request: ChatRequest,
+        *,
+        trace_id: str,
+        key_id: str | None = None,
     ) -> tuple[RunRecord, bool]:
         """Queue a run under ``run_id``, or find the run already queued under it;
-        returns the run and whether it is new."""
+        returns the run and whether it is new. ``key_id``: the budget it spends on."""
 
     @abc.abstractmethod
     async def get(self, run_id: str) -> RunRecord | None:
@@ -74,7 +80,13 @@ class InProcessRuns(RunQueue):
                 del self._records[run_id]
 
     async def submit(
-        self, run_id: str, owner: str, request: ChatRequest, *, trace_id: str
+        self,
+        run_id: str,
+        owner: str,
+        request: ChatRequest,
+        *,
+        trace_id: str,
+        key_id: str | None = None,
     ) -> tuple[RunRecord, bool]:
         existing = self._records.get(run_id)
         if existing is not None:
@@ -84,10 +96,12 @@ class InProcessRuns(RunQueue):
             id=run_id, owner=owner, status="queued", created_at=time.time(), trace_id=trace_id
         )
         self._records[run_id] = record
-        self._tasks[run_id] = asyncio.create_task(self._execute(record, request, trace_id))
+        self._tasks[run_id] = asyncio.create_task(self._execute(record, request, trace_id, key_id))
         return record, True
 
-    async def _execute(self, record: RunRecord, request: ChatRequest, trace_id: str) -> None:
+    async def _execute(
+        self, record: RunRecord, request: ChatRequest, trace_id: str, key_id: str | None
+    ) -> None:
         try:
             async with self._slots:
                 if record.finished:  # cancelled while queued
@@ -96,7 +110,12 @@ class InProcessRuns(RunQueue):
                 record.started_at = time.time()
                 record.attempts += 1
                 outcome = await execute_run(
-                    self.ctx, record.id, request, trace_id=trace_id, attempt=record.attempts
+                    self.ctx,
+                    record.id,
+                    request,
+                    trace_id=trace_id,
+                    attempt=record.attempts,
+                    key_id=key_id,
                 )
                 record.status = outcome.status
                 record.result = outcome.result
