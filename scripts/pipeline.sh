@@ -529,8 +529,10 @@ stage_conformance() {
   remove_container "$vname"
   # Pass 3: small daily token budgets, spent until 429 budget_exceeded: the first key's
   # own (1200), then the service's (2000) with the second key.
+  # With a shared store the counters outlive the container: a KEY_ID_SECRET of this
+  # run's own gives both keys fresh per-key counters (their ids are keyed by it).
   start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" "TOKEN_BUDGET_DAILY=2000" \
-    "KEY_TOKEN_BUDGET_DAILY=1200" >/dev/null || return 1
+    "KEY_TOKEN_BUDGET_DAILY=1200" "KEY_ID_SECRET=cas-pipeline-$p-$$-$SECONDS" >/dev/null || return 1
   CONFORMANCE_BASE_URL=$(base_url_for "$VARIANT_PORT") CONFORMANCE_API_KEY=$API_KEY CONFORMANCE_TOKEN_BUDGET_DAILY=2000 \
     CONFORMANCE_SECOND_API_KEY=$SECOND_KEY CONFORMANCE_KEY_TOKEN_BUDGET_DAILY=1200 \
     run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
