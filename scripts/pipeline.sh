@@ -501,6 +501,18 @@ stage_run() {
 
 base_url_for() { echo "http://127.0.0.1:$1"; }
 
+# The daily token budget counters in the shared store (scripts/services.sh), removed.
+reset_budget_counters() {
+  local store
+  store=$(answer "$1" store)
+  [[ $store == redis || $store == postgres ]] || return 0
+  eval "$(scripts/services.sh env "$store")"
+  case $store in
+    redis) redis-cli -u "$REDIS_URL" --scan --pattern '*counter:budget:*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null || true ;;
+    postgres) psql "$DATABASE_URL" -q -c "DELETE FROM agent_counters WHERE key LIKE 'budget:%'" >/dev/null || true ;;
+  esac
+}
+
 stage_conformance() {
   local p=$1 log=$2
   local name="$CAS-$p"
@@ -529,6 +541,9 @@ stage_conformance() {
   remove_container "$vname"
   # Pass 3: small daily token budgets, spent until 429 budget_exceeded: the first key's
   # own (1200), then the service's (2000) with the second key.
+  # With a shared store the daily counters outlive the container, and an earlier
+  # preset on the same store has spent on them: this pass starts from zero.
+  reset_budget_counters "$p"
   # With a shared store the counters outlive the container: a KEY_ID_SECRET of this
   # run's own gives both keys fresh per-key counters (their ids are keyed by it).
   start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" "TOKEN_BUDGET_DAILY=2000" \
