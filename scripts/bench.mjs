@@ -4,7 +4,7 @@
 // BENCHMARKS.md (and the README's Benchmarks table) from it.
 //
 //   npm run bench                              # every group (~15 min on 2 cores)
-//   npm run bench -- --only generator          # one group: generator | image | service | instruments | servers | budgets | cache | streaming | burst (repeatable, or a,b)
+//   npm run bench -- --only generator          # one group (repeatable, or a,b; the groups are listed below)
 //   npm run bench -- --quick                   # short smoke run (fewer runs, 2 s loads)
 //   npm run bench -- --report                  # only regenerate BENCHMARKS.md + README from the JSON
 //   options: --date YYYY-MM-DD (recorded as the run date; default: today, UTC)
@@ -15,10 +15,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadAverage, log, machineInfo, ROOT } from './bench/lib.mjs';
+import { GROUPS, loadAverage, log, machineInfo, ROOT } from './bench/lib.mjs';
 import { writeReports } from './bench/report.mjs';
-
-const GROUPS = ['generator', 'image', 'service', 'instruments', 'servers', 'budgets', 'cache', 'streaming', 'burst'];
 
 function parseArgs(argv) {
   const opts = { only: [], quick: false, reportOnly: false, date: null, out: 'bench/results.json', keep: false };
@@ -36,13 +34,15 @@ function parseArgs(argv) {
     else if (a.startsWith('--date')) opts.date = val();
     else if (a.startsWith('--out')) opts.out = val();
     else if (a === '-h' || a === '--help') {
-      const src = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n');
-      process.stdout.write(
-        `${src
-          .slice(1, 15)
-          .map((l) => l.replace(/^\/\/ ?/, ''))
-          .join('\n')}\n`,
+      const src = fs
+        .readFileSync(new URL(import.meta.url), 'utf8')
+        .split('\n')
+        .slice(1);
+      const usage = src.slice(
+        0,
+        src.findIndex((l) => !l.startsWith('//')),
       );
+      process.stdout.write(`${usage.map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\ngroups: ${GROUPS.join(', ')}\n`);
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }

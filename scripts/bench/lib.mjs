@@ -5,6 +5,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
+// The bench's groups, in the order a full run measures them (`--only` takes these names).
+export const GROUPS = ['generator', 'image', 'service', 'instruments', 'servers', 'budgets', 'cache', 'streaming', 'burst'];
+
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
 export function log(...args) {

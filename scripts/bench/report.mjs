@@ -2,7 +2,7 @@
 // bench/results.json (npm run bench; `npm run bench -- --report` alone).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './lib.mjs';
+import { GROUPS, ROOT } from './lib.mjs';
 import { speedTargets, streamingSection } from './report-speed.mjs';
 
 const MB = 1e6;
@@ -493,7 +493,7 @@ export function renderBenchmarks(results) {
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code('npm run bench -- --only generator|image|service|instruments|servers|budgets|cache|streaming|burst')}; ${code('--quick')} for a short smoke run.`,
+    `Last run: ${code(results.lastRun?.command ?? 'npm run bench')} on ${results.lastRun?.date ?? 'n/a'}${results.lastRun?.quick ? ' (quick)' : ''}, ${results.lastRun?.seconds ?? '?'} s. Groups: ${code(`npm run bench -- --only ${GROUPS.join('|')}`)}; ${code('--quick')} for a short smoke run.`,
     '',
     '## Targets',
     '',

@@ -21,6 +21,7 @@ from lite_agent_with_the_longest_allowed_name import observability
 from lite_agent_with_the_longest_allowed_name.agent import context_window
 from lite_agent_with_the_longest_allowed_name.agent.budget import TokenBudget
 from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel
+from lite_agent_with_the_longest_allowed_name.agent.key_budget import BudgetOwner, current_owner, key_id
 from lite_agent_with_the_longest_allowed_name.agent.llm import (
     ChatModel,
     Message,
@@ -28,11 +29,7 @@ from lite_agent_with_the_longest_allowed_name.agent.llm import (
     OpenAIChatModel,
 )
 from lite_agent_with_the_longest_allowed_name.agent.loop import Agent, AgentLimits, stream_events
-from lite_agent_with_the_longest_allowed_name.agent.response_cache import (
-    ResponseCache,
-    current_caller,
-    normalise,
-)
+from lite_agent_with_the_longest_allowed_name.agent.response_cache import ResponseCache, normalise
 from lite_agent_with_the_longest_allowed_name.agent.schemas import ChatRequest
 from lite_agent_with_the_longest_allowed_name.agent.tools import default_registry
 from lite_agent_with_the_longest_allowed_name.config import FallbackModel, parse_fallback_model
@@ -590,11 +587,11 @@ async def test_a_repeated_first_turn_is_answered_from_the_cache(cache_lookups: l
 
 async def test_the_cache_is_per_api_key_unless_shared(cache_lookups: list[str]) -> None:
     async def ask(agent: Agent, caller: str | None) -> None:
-        token = current_caller.set(caller)
+        token = current_owner.set(BudgetOwner(key_id(caller)) if caller else None)
         try:
             await agent.run(ChatRequest(message="hello there"), trace_id="t")
         finally:
-            current_caller.reset(token)
+            current_owner.reset(token)
 
     model = CountingModel()
     agent = make_agent(model, cache_ttl=60)

@@ -21,6 +21,7 @@ from triage_agent import observability
 from triage_agent.agent import context_window
 from triage_agent.agent.budget import TokenBudget
 from triage_agent.agent.fake import FakeChatModel
+from triage_agent.agent.key_budget import BudgetOwner, current_owner, key_id
 from triage_agent.agent.llm import (
     ChatModel,
     Message,
@@ -28,11 +29,7 @@ from triage_agent.agent.llm import (
     OpenAIChatModel,
 )
 from triage_agent.agent.loop import Agent, AgentLimits, stream_events
-from triage_agent.agent.response_cache import (
-    ResponseCache,
-    current_caller,
-    normalise,
-)
+from triage_agent.agent.response_cache import ResponseCache, normalise
 from triage_agent.agent.schemas import ChatRequest
 from triage_agent.agent.tools import default_registry
 from triage_agent.config import FallbackModel, parse_fallback_model
@@ -590,11 +587,11 @@ async def test_a_repeated_first_turn_is_answered_from_the_cache(cache_lookups: l
 
 async def test_the_cache_is_per_api_key_unless_shared(cache_lookups: list[str]) -> None:
     async def ask(agent: Agent, caller: str | None) -> None:
-        token = current_caller.set(caller)
+        token = current_owner.set(BudgetOwner(key_id(caller)) if caller else None)
         try:
             await agent.run(ChatRequest(message="hello there"), trace_id="t")
         finally:
-            current_caller.reset(token)
+            current_owner.reset(token)
 
     model = CountingModel()
     agent = make_agent(model, cache_ttl=60)

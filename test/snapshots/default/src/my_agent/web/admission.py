@@ -11,7 +11,6 @@ here, for the requests that spend tokens (``spends_tokens``: the chat routes).
 from __future__ import annotations
 
 from .. import lifecycle
-from ..agent.response_cache import current_caller
 from .errors import ShuttingDown
 from .security import authenticate
 from .services import Services
@@ -35,8 +34,6 @@ async def admit(
     if settings.auth_enabled:
         api_key = authenticate(authorization, x_api_key, settings.api_keys)
         caller = "key:" + api_key
-        # The response cache keeps each key's entries apart (agent/response_cache.py).
-        current_caller.set(caller)
     await services.rate_limiter.hit(caller)
     await services.key_budgets.admit(api_key, spends_tokens=spends_tokens)
     return caller

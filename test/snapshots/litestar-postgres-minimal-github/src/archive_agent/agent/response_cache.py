@@ -9,8 +9,8 @@ the tool list's schemas, kept in the session store with the TTL. A hit
 answers without a model call (usage 0/0; the answer, tool call list and model
 as first given), and the session goes on from it as from any first turn.
 
-Entries are per API key (a SHA-256 of the key in the store key, never the
-key) unless ``RESPONSE_CACHE_SHARED=true``; without API keys there is one
+Entries are per API key (its key id, an HMAC under ``KEY_ID_SECRET``, in the
+store key, never the key) unless ``RESPONSE_CACHE_SHARED=true``; without API keys there is one
 scope. Streams (``/v1/chat/stream``) neither read nor fill the cache: a
 replay would come as one text delta with no model latency, unlike the
 stream it stands for. Tool results are replayed for the TTL, so keep it below
@@ -27,22 +27,19 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from contextvars import ContextVar
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from .. import observability
 from ..sessions.base import SessionStore
+from .key_budget import current_owner
 from .schemas import ToolCallInfo
 
 logger = logging.getLogger(__name__)
 
 # Bump when the cached entry's meaning changes, so old entries are never read.
-KEY_VERSION = 1
-
-# The authenticated caller of this request ("key:<api key>"), set by admission.
-current_caller: ContextVar[str | None] = ContextVar("current_caller", default=None)
+KEY_VERSION = 2
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -77,10 +74,12 @@ class ResponseCache:
         return self.ttl_seconds > 0
 
     def _scope(self) -> str:
-        caller = current_caller.get()
-        if self.shared_across_keys or caller is None:
+        # The caller's key id, set by admission (and by a background run for the
+        # key that queued it): the same caller the budgets spend for.
+        owner = current_owner.get()
+        if self.shared_across_keys or owner is None:
             return "shared"
-        return hashlib.sha256(caller.encode()).hexdigest()[:32]
+        return owner.key_id
 
     def key(self, message: str, tools: list[dict[str, Any]]) -> str:
         material = json.dumps(

@@ -70,6 +70,14 @@ def describe_validation_error(error: ValidationError) -> str:
     )
 
 
+def function_schema(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A tool as the chat completions API lists it (local and MCP tools alike)."""
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": parameters},
+    }
+
+
 @dataclass(frozen=True)
 class Tool:
     """A function the model may call; its parameters come from its signature."""
@@ -97,14 +105,7 @@ class Tool:
             ) from None
 
     def schema(self) -> dict[str, Any]:
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.parameters,
-            },
-        }
+        return function_schema(self.name, self.description, self.parameters)
 
 
 @dataclass(frozen=True)
@@ -126,14 +127,7 @@ class RemoteTool:
         return json_object_arguments(arguments)
 
     def schema(self) -> dict[str, Any]:
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.parameters,
-            },
-        }
+        return function_schema(self.name, self.description, self.parameters)
 
 
 class ToolRegistry:
