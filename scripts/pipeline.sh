@@ -501,15 +501,21 @@ stage_run() {
 
 base_url_for() { echo "http://127.0.0.1:$1"; }
 
-# The daily token budget counters in the shared store (scripts/services.sh), removed.
-reset_budget_counters() {
-  local store
+# store_namespace PRESET NAME: the environment that gives a container a namespace
+# of its own in the shared store (scripts/services.sh), as two services sharing one
+# store would have: REDIS_KEY_PREFIX, or a Postgres schema of its own (created here,
+# named in DATABASE_URL's search_path). Prints KEY=VALUE lines; nothing for memory.
+store_namespace() {
+  local store name=${2//[^a-z0-9_]/_}
   store=$(answer "$1" store)
   [[ $store == redis || $store == postgres ]] || return 0
   eval "$(scripts/services.sh env "$store")"
   case $store in
-    redis) redis-cli -u "$REDIS_URL" --scan --pattern '*counter:budget:*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null || true ;;
-    postgres) psql "$DATABASE_URL" -q -c "DELETE FROM agent_counters WHERE key LIKE 'budget:%'" >/dev/null || true ;;
+    redis) echo "REDIS_KEY_PREFIX=$name:" ;;
+    postgres)
+      psql "$DATABASE_URL" -q -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $name CASCADE; CREATE SCHEMA $name" >/dev/null || return 1
+      echo "DATABASE_URL=$DATABASE_URL?options=-csearch_path%3D$name"
+      ;;
   esac
 }
 
@@ -540,14 +546,14 @@ stage_conformance() {
   save_logs "$p" "$vname"
   remove_container "$vname"
   # Pass 3: small daily token budgets, spent until 429 budget_exceeded: the first key's
-  # own (1200), then the service's (2000) with the second key.
-  # With a shared store the daily counters outlive the container, and an earlier
-  # preset on the same store has spent on them: this pass starts from zero.
-  reset_budget_counters "$p"
-  # With a shared store the counters outlive the container: a KEY_ID_SECRET of this
-  # run's own gives both keys fresh per-key counters (their ids are keyed by it).
+  # own (1200), then the service's (2000) with the second key. With a shared store the
+  # daily counters outlive the container (and earlier presets spent on theirs): the
+  # pass gets a namespace of its own in the store, so its counters start at zero.
+  local namespace
+  namespace=$(store_namespace "$p" "cas_${PIPELINE_ID:-ci}_budget_$$") || return 1
+  # shellcheck disable=SC2086 # one KEY=VALUE per word (none has a space)
   start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" "TOKEN_BUDGET_DAILY=2000" \
-    "KEY_TOKEN_BUDGET_DAILY=1200" "KEY_ID_SECRET=cas-pipeline-$p-$$-$SECONDS" >/dev/null || return 1
+    "KEY_TOKEN_BUDGET_DAILY=1200" $namespace >/dev/null || return 1
   CONFORMANCE_BASE_URL=$(base_url_for "$VARIANT_PORT") CONFORMANCE_API_KEY=$API_KEY CONFORMANCE_TOKEN_BUDGET_DAILY=2000 \
     CONFORMANCE_SECOND_API_KEY=$SECOND_KEY CONFORMANCE_KEY_TOKEN_BUDGET_DAILY=1200 \
     run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \

@@ -79,6 +79,47 @@ def test_create_store_picks_redis() -> None:
     assert isinstance(create_store(settings), RedisSessionStore)
 
 
+@live
+async def test_services_sharing_one_redis_keep_apart_by_key_prefix() -> None:
+    def settings(prefix: str) -> Settings:
+        return Settings(
+            _env_file=None, session_store="redis", redis_url=REDIS_URL, redis_key_prefix=prefix
+        )
+
+    run = uuid.uuid4().hex
+    one, two = (create_store(settings(f"test-{run}-{name}:")) for name in ("one", "two"))
+    assert isinstance(one, RedisSessionStore)
+    assert isinstance(two, RedisSessionStore)
+    await one.connect()
+    await two.connect()
+    try:
+        await one.incr("budget:service:today", 5, 60)
+        await one.set_value("cached", "from one", 60)
+        await one.append("s1", [{"role": "user", "content": "hi"}])
+        assert await two.get_counter("budget:service:today") == 0
+        assert await two.get_value("cached") is None
+        assert await two.load("s1") == []
+        assert await one.get_counter("budget:service:today") == 5
+        keys = [key async for key in one.client.scan_iter(match=f"test-{run}-*")]
+        assert keys
+        assert all(str(key).startswith(f"test-{run}-one:") for key in keys)
+    finally:
+        for store in (one, two):
+            async for key in store.client.scan_iter(match=f"{store.prefix}*"):
+                await store.client.delete(key)
+            await store.close()
+
+
+def test_redis_key_prefix_is_validated() -> None:
+    with pytest.raises(ValueError, match="redis_key_prefix"):
+        Settings(
+            _env_file=None,
+            session_store="redis",
+            redis_url="redis://localhost:6379/0",
+            redis_key_prefix="has space",
+        )
+
+
 def test_redis_url_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
     with pytest.raises(ValueError, match="REDIS_URL"):

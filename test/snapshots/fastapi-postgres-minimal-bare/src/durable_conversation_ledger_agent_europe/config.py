@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     session_store: SessionStoreName = "memory"
     session_max_messages: int = Field(default=50, ge=1)
     redis_url: str = Field(default="", repr=False)
+    # Services sharing one Redis keep their sessions, counters and run events apart by it.
+    redis_key_prefix: str = Field(default="agent:", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     database_url: str = Field(default="", repr=False)
 
     # Bounds against a misbehaving model endpoint and a failing store; key strength.

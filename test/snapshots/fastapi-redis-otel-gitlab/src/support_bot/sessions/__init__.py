@@ -13,7 +13,10 @@ __all__ = ["MemorySessionStore", "Message", "SessionStore", "create_store"]
 def create_store(settings: Settings) -> SessionStore:
     if settings.session_store == "redis":
         return RedisSessionStore(
-            settings.redis_url, settings.session_max_messages, timeout=settings.store_timeout
+            settings.redis_url,
+            settings.session_max_messages,
+            prefix=settings.redis_key_prefix,
+            timeout=settings.store_timeout,
         )
     return MemorySessionStore(
         settings.session_max_messages, max_bytes=settings.memory_store_max_bytes
