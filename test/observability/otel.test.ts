@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTRACT_BUCKETS, CONTRACT_FAMILIES, CONTRACT_LABELS, chat, NEEDS_API_KEYS, pool, randomHex, randomPaths, request } from './lib/load.js';
+import { CONTRACT_BUCKETS, CONTRACT_FAMILIES, CONTRACT_LABELS, chat, NEEDS_A_RUN, NEEDS_API_KEYS, pool, randomHex, randomPaths, request } from './lib/load.js';
 import { OtlpReceiver, type ReceivedSpan } from './lib/otlp.js';
 import { answers, externalBaseUrl, ports, projectDir, ServiceProcess, sleep } from './lib/project.js';
 import { familyOf, grafanaToPromql, metricNames } from './lib/promql.js';
@@ -113,7 +113,7 @@ describe.skipIf(!enabled)('observability=otel against a running service', () => 
     await receiver.waitFor(
       'every contract metric, and the 404 counted',
       () =>
-        CONTRACT_FAMILIES.every((f) => NEEDS_API_KEYS.has(f) || receiver.points.some((p) => p.metric === f)) &&
+        CONTRACT_FAMILIES.every((f) => NEEDS_API_KEYS.has(f) || NEEDS_A_RUN.has(f) || receiver.points.some((p) => p.metric === f)) &&
         receiver.points.some((p) => p.metric === 'agent_requests_total' && p.attributes.route === 'unmatched' && p.attributes.status === '404'),
     );
     for (const family of CONTRACT_FAMILIES) {
@@ -138,7 +138,7 @@ describe.skipIf(!enabled)('observability=otel against a running service', () => 
     const exported = new Set(receiver.points.map((p) => p.metric));
     for (const p of dash.panels) {
       for (const t of p.targets ?? []) {
-        for (const n of metricNames(grafanaToPromql(t.expr))) expect(exported.has(n) || exported.has(familyOf(n)) || NEEDS_API_KEYS.has(n), `${n} in ${t.expr}`).toBe(true);
+        for (const n of metricNames(grafanaToPromql(t.expr))) expect(exported.has(n) || exported.has(familyOf(n)) || NEEDS_API_KEYS.has(n) || NEEDS_A_RUN.has(familyOf(n)), `${n} in ${t.expr}`).toBe(true);
       }
     }
   });
