@@ -336,9 +336,3 @@ def test_a_run_is_counted_on_the_metrics_of_the_process_that_executed_it(worked:
         assert metric_value(after, sample) - metric_value(before, sample) == 1, sample
     assert "\nagent_queue_depth " in after
     assert 'agent_runs_total{status="failed"} 0.0' in after  # every status from the start
-
-
-def quick_context() -> RunContext:
-    store = MemorySessionStore(max_messages=50)
-    agent = Agent(FakeChatModel(), default_registry(), store, TokenBudget(store, 0), AgentLimits())
-    return RunContext(run_agent(agent, 60), MemoryRunEventLog(60), store, 60)

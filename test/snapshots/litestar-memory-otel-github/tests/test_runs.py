@@ -343,12 +343,6 @@ def test_a_run_is_counted_on_the_metrics_of_the_process_that_executed_it(worked:
     assert 'agent_runs_total{status="failed"} 0.0' in after  # every status from the start
 
 
-def quick_context() -> RunContext:
-    store = MemorySessionStore(max_messages=50)
-    agent = Agent(FakeChatModel(), default_registry(), store, TokenBudget(store, 0), AgentLimits())
-    return RunContext(run_agent(agent, 60), MemoryRunEventLog(60), store, 60)
-
-
 def trace_into_memory() -> InMemorySpanExporter:
     """The service's spans into the SDK's in-memory exporter (after the app's own setup)."""
     exporter = InMemorySpanExporter()
