@@ -10,7 +10,8 @@
 #     counted where it executed: in-process, or with a shared store by a ROLE=worker
 #     process on the check's own queue, scraped on its probe listener),
 #   otel preset: a test OTLP/HTTP receiver gets the request span, GenAI child spans,
-#     the contract metrics; X-Trace-Id = spans = log lines; bounded labels.
+#     the contract metrics; X-Trace-Id = spans = log lines; bounded labels; a run's
+#     span linked to the request that queued it (a ROLE=worker process with a shared store).
 # Without BASE_URL the tests start the service as a process (`python -m <pkg>` from the
 # project's .venv, made with `uv sync --frozen` when missing): two workers with the
 # project's shared store when its REDIS_URL / DATABASE_URL is set, else one (the
