@@ -6,9 +6,12 @@
 #   static checks of every stack (promtool test rules, dashboard, collector, compose),
 #   prometheus preset: Debian's Prometheus scrapes the running service (PromQL per
 #     contract metric, every rule evaluates, dashboard/rule metric names vs a real
-#     scrape, 1,000 random paths do not grow the series count),
+#     scrape, 1,000 random paths do not grow the series count, one background run
+#     counted where it executed: in-process, or with a shared store by a ROLE=worker
+#     process on the check's own queue, scraped on its probe listener),
 #   otel preset: a test OTLP/HTTP receiver gets the request span, GenAI child spans,
-#     the contract metrics; X-Trace-Id = spans = log lines; bounded labels.
+#     the contract metrics; X-Trace-Id = spans = log lines; bounded labels; a run's
+#     span linked to the request that queued it (a ROLE=worker process with a shared store).
 # Without BASE_URL the tests start the service as a process (`python -m <pkg>` from the
 # project's .venv, made with `uv sync --frozen` when missing): two workers with the
 # project's shared store when its REDIS_URL / DATABASE_URL is set, else one (the
@@ -17,7 +20,7 @@
 # http://<this host>:$((OBS_PORT_BASE+40)) (OTEL_EXPORTER_OTLP_ENDPOINT), and log
 # lines are not checked.
 # OBS_VITEST_JSON=FILE also writes vitest's JSON report to FILE.
-# Ports: OBS_PORT_BASE (18200): service +10, Prometheus +20, OTLP receiver +40.
+# Ports: OBS_PORT_BASE (18200): service +10, run worker +15 (shared store), Prometheus +20, OTLP receiver +40.
 set -euo pipefail
 
 usage() { echo "usage: $0 PROJECT_DIR [BASE_URL]" >&2; exit 2; }

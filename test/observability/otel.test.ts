@@ -5,32 +5,39 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTRACT_BUCKETS, CONTRACT_FAMILIES, CONTRACT_LABELS, chat, NEEDS_API_KEYS, pool, randomHex, randomPaths, request } from './lib/load.js';
+import { CONTRACT_BUCKETS, CONTRACT_FAMILIES, CONTRACT_LABELS, chat, NEEDS_A_RUN, NEEDS_API_KEYS, pool, randomHex, randomPaths, request } from './lib/load.js';
 import { OtlpReceiver, type ReceivedSpan } from './lib/otlp.js';
-import { answers, externalBaseUrl, ports, projectDir, ServiceProcess, sleep } from './lib/project.js';
+import { answers, externalBaseUrl, ports, projectDir, ServiceProcess, sleep, workerEnv } from './lib/project.js';
 import { familyOf, grafanaToPromql, metricNames } from './lib/promql.js';
 
 const a = answers();
 const enabled = a?.observability === 'otel';
 const receiver = new OtlpReceiver();
 const service = new ServiceProcess();
+// With a shared store, a ROLE=worker process executes the runs and exports their spans.
+const worker = new ServiceProcess();
 let baseUrl = externalBaseUrl;
 
 beforeAll(async () => {
   if (!enabled) return;
   await receiver.start(ports.otlp);
   if (!baseUrl) {
-    await service.start(projectDir, ports.service, {
+    const env = {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ports.otlp}`,
       OTEL_BSP_SCHEDULE_DELAY: '200',
       OTEL_METRIC_EXPORT_INTERVAL: '1000',
       OTEL_SERVICE_NAME: a.name,
-    });
+      // a queue of this check's own: the shared Redis or Postgres may serve other services' runs
+      RUN_QUEUE_NAME: `obs-${randomHex(6)}`,
+    };
+    await service.start(projectDir, ports.service, env);
     baseUrl = service.baseUrl;
+    if ('SESSION_STORE' in workerEnv(a)) await worker.start(projectDir, ports.worker, { ...env, ROLE: 'worker' });
   }
 });
 
 afterAll(async () => {
+  await worker.stop();
   await service.stop();
   await receiver.stop();
 });
@@ -94,6 +101,24 @@ describe.skipIf(!enabled)('observability=otel against a running service', () => 
     expect([server.spanId, ...spans.map((s) => s.spanId)]).toContain(access!.span_id);
   });
 
+  it.skipIf(Boolean(externalBaseUrl))('a run has its own span, linked to the span of the request that queued it', async () => {
+    const queued = await request(`${baseUrl}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'what is 6*7' }) });
+    expect(queued.status, queued.text).toBe(202);
+    const queuedBy = queued.headers.get('x-trace-id') ?? '';
+    const runId = (JSON.parse(queued.text) as { id: string }).id;
+    await receiver.waitFor('the POST /v1/runs span', () => spansOf(queuedBy).some((s) => s.kind === 2));
+    const post = spansOf(queuedBy).find((s) => s.kind === 2)!;
+    await receiver.waitFor(`the span of run ${runId}`, () => receiver.spans.some((s) => s.name === 'agent_run' && s.attributes['messaging.message.id'] === runId));
+    const run = receiver.spans.find((s) => s.name === 'agent_run' && s.attributes['messaging.message.id'] === runId)!;
+    expect(run.kind).toBe(5); // CONSUMER
+    expect(run.traceId).not.toBe(queuedBy);
+    expect(run.parentSpanId).toBe('');
+    expect(run.links).toEqual([{ traceId: queuedBy, spanId: post.spanId }]);
+    // the run's model calls are its children
+    await receiver.waitFor('the run\'s LLM spans', () => spansOf(run.traceId).some((s) => s.attributes['gen_ai.operation.name'] === 'chat'));
+    for (const s of spansOf(run.traceId).filter((x) => x.attributes['gen_ai.operation.name'] === 'chat')) expect(s.parentSpanId).toBe(run.spanId);
+  });
+
   it('continues an incoming traceparent', async () => {
     const traceId = randomHex(16);
     const parent = randomHex(8);
@@ -113,7 +138,7 @@ describe.skipIf(!enabled)('observability=otel against a running service', () => 
     await receiver.waitFor(
       'every contract metric, and the 404 counted',
       () =>
-        CONTRACT_FAMILIES.every((f) => NEEDS_API_KEYS.has(f) || receiver.points.some((p) => p.metric === f)) &&
+        CONTRACT_FAMILIES.every((f) => NEEDS_API_KEYS.has(f) || NEEDS_A_RUN.has(f) || receiver.points.some((p) => p.metric === f)) &&
         receiver.points.some((p) => p.metric === 'agent_requests_total' && p.attributes.route === 'unmatched' && p.attributes.status === '404'),
     );
     for (const family of CONTRACT_FAMILIES) {
@@ -138,7 +163,7 @@ describe.skipIf(!enabled)('observability=otel against a running service', () => 
     const exported = new Set(receiver.points.map((p) => p.metric));
     for (const p of dash.panels) {
       for (const t of p.targets ?? []) {
-        for (const n of metricNames(grafanaToPromql(t.expr))) expect(exported.has(n) || exported.has(familyOf(n)) || NEEDS_API_KEYS.has(n), `${n} in ${t.expr}`).toBe(true);
+        for (const n of metricNames(grafanaToPromql(t.expr))) expect(exported.has(n) || exported.has(familyOf(n)) || NEEDS_API_KEYS.has(n) || NEEDS_A_RUN.has(familyOf(n)), `${n} in ${t.expr}`).toBe(true);
       }
     }
   });

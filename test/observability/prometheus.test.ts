@@ -3,19 +3,25 @@
 // answers a PromQL query, every rule expression evaluates, every metric the
 // dashboard and rules name is really exported, labels stay bounded.
 // Needs OBS_PROJECT_DIR (a prometheus project, `uv sync --frozen` done); skipped otherwise.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACT_BUCKETS, CONTRACT_FAMILIES, chat, NEEDS_API_KEYS, pool, randomHex, randomPaths, request } from './lib/load.js';
-import { answers, externalBaseUrl, ports, projectDir, PrometheusProcess, ruleFiles, ServiceProcess, sleep } from './lib/project.js';
+import { answers, externalBaseUrl, ports, projectDir, PrometheusProcess, ruleFiles, ServiceProcess, sleep, workerEnv } from './lib/project.js';
 import { familyOf, grafanaToPromql, metricNames } from './lib/promql.js';
 
 const a = answers();
 const enabled = a?.observability === 'prometheus';
 const service = new ServiceProcess();
+// With a shared store, a ROLE=worker process executes the runs (scraped on its probe listener).
+const worker = new ServiceProcess();
 const prometheus = new PrometheusProcess();
 let baseUrl = externalBaseUrl;
 let job = '';
+let workerMetricsDir = '';
+// A queue of this test's own: the shared Redis or Postgres may serve other services' runs.
+const runQueue = { RUN_QUEUE_NAME: `obs-${randomHex(6)}` };
 
 interface RulesApi {
   data: { groups: { name: string; rules: { name: string; query: string; type: 'recording' | 'alerting'; health: string; lastError?: string }[] }[] };
@@ -44,9 +50,15 @@ function exposition(text: string): Set<string> {
 
 beforeAll(async () => {
   if (!enabled) return;
+  const sharedStore = a !== undefined && 'SESSION_STORE' in workerEnv(a);
   if (!baseUrl) {
-    await service.start(projectDir, ports.service, {});
+    await service.start(projectDir, ports.service, runQueue);
     baseUrl = service.baseUrl;
+    if (sharedStore) {
+      // Its own multiprocess directory, as in its own container (the api's is the default one).
+      workerMetricsDir = mkdtempSync(join(tmpdir(), 'obs-worker-metrics-'));
+      await worker.start(projectDir, ports.worker, { ...runQueue, ROLE: 'worker', PROMETHEUS_MULTIPROC_DIR: workerMetricsDir });
+    }
   }
   const generated = readFileSync(join(projectDir, 'deploy/prometheus/prometheus.yml'), 'utf8');
   job = /job_name: (\S+)/.exec(generated)![1]!;
@@ -64,7 +76,7 @@ beforeAll(async () => {
     '    scrape_interval: 1s',
     '    scrape_timeout: 1s',
     '    static_configs:',
-    `      - targets: [${JSON.stringify(target)}]`,
+    `      - targets: [${[target, ...(worker.baseUrl ? [new URL(worker.baseUrl).host] : [])].map((t) => JSON.stringify(t)).join(', ')}]`,
     '',
   ].join('\n');
   await prometheus.start(ports.prometheus, config);
@@ -75,11 +87,29 @@ beforeAll(async () => {
   await request(`${baseUrl}/no-such-route`);
   await request(`${baseUrl}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'hi' }) });
   await waitQuery('requests scraped', `sum(agent_requests_total{job="${job}"})`, (n) => n >= 4);
+  // one background run, executed in-process (memory store) or by the worker (shared store)
+  if (!externalBaseUrl) await oneRun();
 });
+
+async function oneRun(): Promise<void> {
+  const queued = await request(`${baseUrl}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'what is 6*7' }) });
+  expect(queued.status, queued.text).toBe(202);
+  const id = (JSON.parse(queued.text) as { id: string }).id;
+  const deadline = Date.now() + 60_000;
+  let status = '';
+  while (Date.now() < deadline && status !== 'succeeded') {
+    status = (JSON.parse((await request(`${baseUrl}/v1/runs/${id}`)).text) as { status: string }).status;
+    if (status !== 'succeeded') await sleep(200);
+  }
+  expect(status, `run ${id}\n${worker.stdout.slice(-10).join('\n')}`).toBe('succeeded');
+}
+
 
 afterAll(async () => {
   await prometheus.stop();
+  await worker.stop();
   await service.stop();
+  if (workerMetricsDir) rmSync(workerMetricsDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!enabled)('observability=prometheus against a running service', () => {
@@ -105,6 +135,16 @@ describe.skipIf(!enabled)('observability=prometheus against a running service', 
     expect(Number(budget.data!.result[0]!.value![1])).toBeGreaterThan(0);
   });
 
+  it.skipIf(Boolean(externalBaseUrl))('a run is counted by the process that executed it, as Prometheus scrapes it', async () => {
+    await waitQuery('the run counted', `sum(agent_runs_total{job="${job}", status="succeeded"})`, (n) => n >= 1);
+    await waitQuery('its duration', `sum(agent_run_duration_seconds_count{job="${job}"})`, (n) => n >= 1);
+    await waitQuery('its queue wait', `sum(agent_queue_wait_seconds_count{job="${job}"})`, (n) => n >= 1);
+    // read from the queue by every process that sees it: nothing waits now
+    await waitQuery('the queue depth', `count(agent_queue_depth{job="${job}"} == 0)`, (n) => n >= 1);
+    const statuses = await prometheus.query(`count by (status) (agent_runs_total{job="${job}"})`);
+    expect(statuses.data!.result.map((r) => r.metric.status).sort()).toEqual(['cancelled', 'failed', 'succeeded']);
+  });
+
   it('Prometheus loaded every generated rule and each expression evaluates without error', async () => {
     const rules = await prometheus.api<RulesApi>('/api/v1/rules');
     const all = rules.data.groups.flatMap((g) => g.rules);
@@ -112,6 +152,8 @@ describe.skipIf(!enabled)('observability=prometheus against a running service', 
       'AgentServiceHighErrorRatio',
       'AgentServiceHighLatencyP95',
       'AgentServiceKeyBudgetSpent',
+      'AgentServiceRunQueueGrowing',
+      'AgentServiceRunQueueWaitHigh',
       'AgentServiceSpendRateHigh',
       'AgentServiceTargetDown',
       'AgentServiceTokenBudgetHigh',

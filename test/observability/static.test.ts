@@ -54,6 +54,15 @@ interface Dashboard {
   templating: { list: { query: { query: string } | string }[] };
 }
 
+/** agent_queue_wait_seconds buckets of one instance: 10 runs every 30 s, each waiting up to `le` seconds (and more than the bound below it). */
+function queueWaitBuckets(job: string, le: string): { series: string; values: string }[] {
+  const bounds = ['0.05', '0.1', '0.5', '1', '5', '15', '60', '300', '900', '+Inf'];
+  return bounds.map((b) => ({
+    series: `agent_queue_wait_seconds_bucket{job="${job}",instance="a",le="${b}"}`,
+    values: bounds.indexOf(b) >= bounds.indexOf(le) ? '0+10x60' : '0+0x60',
+  }));
+}
+
 const work = mkdtempSync(join(tmpdir(), 'obs-static-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -112,6 +121,9 @@ describe('observability=prometheus', () => {
             // one key spent, one at 99 %: only the first fires
             { series: `agent_key_token_budget_used_ratio{job="${job}",instance="a",key_id="0123456789abcdef"}`, values: '1x40' },
             { series: `agent_key_token_budget_used_ratio{job="${job}",instance="a",key_id="fedcba9876543210"}`, values: '0.99x40' },
+            // the run queue grows by 2 runs every 30 s; every run waits 5 to 15 minutes
+            { series: `agent_queue_depth{job="${job}",instance="a"}`, values: '0+2x60' },
+            ...queueWaitBuckets(job, '900'),
           ],
           alert_rule_test: [
             ['AgentServiceHighErrorRatio', { severity: 'critical', service: job }],
@@ -121,6 +133,9 @@ describe('observability=prometheus', () => {
             // the hour's rate needs an hour of series: 80 minutes in
             ['AgentServiceSpendRateHigh', { severity: 'warning', service: job }, '80m'],
             ['AgentServiceKeyBudgetSpent', { severity: 'warning', service: job, key_id: '0123456789abcdef' }],
+            // above 20 runs after 5 minutes, then 10 minutes of `for`
+            ['AgentServiceRunQueueGrowing', { severity: 'warning', service: job }, '25m'],
+            ['AgentServiceRunQueueWaitHigh', { severity: 'warning', service: job }, '25m'],
           ].map(([alertname, labels, evalTime]) => ({
             eval_time: evalTime ?? '15m',
             alertname,
@@ -140,6 +155,20 @@ describe('observability=prometheus', () => {
             exp_alerts: [],
           })),
         },
+        // the run alerts stay silent: a big queue that does not grow, runs that start within 50 ms
+        ...[
+          ['50x60', '0.05'],
+          // a queue that grows but stays small (12 runs after 30 minutes)
+          ['0+0.2x60', '0.05'],
+        ].map(([depth, le]) => ({
+          interval: '30s',
+          input_series: [{ series: `agent_queue_depth{job="${job}",instance="a"}`, values: depth }, ...queueWaitBuckets(job, le!)],
+          alert_rule_test: ['AgentServiceRunQueueGrowing', 'AgentServiceRunQueueWaitHigh'].map((alertname) => ({
+            eval_time: '30m',
+            alertname,
+            exp_alerts: [],
+          })),
+        })),
       ],
     };
     // JSON is YAML: promtool reads it as is
@@ -162,6 +191,8 @@ describe('observability=prometheus', () => {
       'AgentServiceHighErrorRatio',
       'AgentServiceHighLatencyP95',
       'AgentServiceKeyBudgetSpent',
+      'AgentServiceRunQueueGrowing',
+      'AgentServiceRunQueueWaitHigh',
       'AgentServiceSpendRateHigh',
       'AgentServiceTargetDown',
       'AgentServiceTokenBudgetHigh',
@@ -198,12 +229,22 @@ describe('observability=prometheus', () => {
     expect(exprs).toMatch(/sum by \(model, status\) \(rate\(agent_llm_calls_total/);
     expect(exprs).toMatch(/status=~"5\.\."/);
     // the Spend row: cost per hour and per day by model, budget use by key id, cache hit rate
-    const spend = dash.panels.filter((p) => p.gridPos.y > dash.panels.find((r) => r.type === 'row' && r.title === 'Spend')!.gridPos.y);
+    const rowY = (title: string) => dash.panels.find((r) => r.type === 'row' && r.title === title)!.gridPos.y;
+    const spend = dash.panels.filter((p) => p.type !== 'row' && p.gridPos.y > rowY('Spend') && p.gridPos.y < rowY('Runs'));
     const spendExprs = spend.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
     expect(spendExprs).toContain('sum by (model) (rate(agent_cost_usd_total{job=~"$job"}[$__rate_interval])) * 3600');
     expect(spendExprs).toContain('sum by (model) (increase(agent_cost_usd_total{job=~"$job"}[1d]))');
     expect(spendExprs).toContain('max by (key_id) (agent_key_token_budget_used_ratio{job=~"$job"})');
     expect(spendExprs).toMatch(/type="cached_input"[\s\S]*type=~"input\|cached_input"/);
+    // the Runs row: runs/s by status, run duration p50/p99, queue wait p99, queue depth
+    const runsExprs = dash.panels
+      .filter((p) => p.gridPos.y > rowY('Runs'))
+      .flatMap((p) => p.targets.map((t) => t.expr))
+      .join('\n');
+    expect(runsExprs).toContain('sum by (status) (rate(agent_runs_total{job=~"$job"}[$__rate_interval]))');
+    for (const q of ['0.5', '0.99']) expect(runsExprs).toContain(`histogram_quantile(${q}, sum by (le) (rate(agent_run_duration_seconds_bucket{job=~"$job"}[$__rate_interval])))`);
+    expect(runsExprs).toContain('histogram_quantile(0.99, sum by (le) (rate(agent_queue_wait_seconds_bucket{job=~"$job"}[$__rate_interval])))');
+    expect(runsExprs).toContain('max(agent_queue_depth{job=~"$job"})');
   });
 
   it('compose runs Prometheus and Grafana under the observability profile', () => {

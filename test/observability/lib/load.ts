@@ -52,6 +52,10 @@ export const CONTRACT_FAMILIES = [
   'agent_token_budget_used_ratio',
   'agent_cost_usd_total',
   'agent_key_token_budget_used_ratio',
+  'agent_runs_total',
+  'agent_run_duration_seconds',
+  'agent_queue_wait_seconds',
+  'agent_queue_depth',
 ] as const;
 
 /**
@@ -60,6 +64,13 @@ export const CONTRACT_FAMILIES = [
  * there; the layers' own tests and the conformance budget pass cover them.
  */
 export const NEEDS_API_KEYS: ReadonlySet<string> = new Set(['agent_key_token_budget_used_ratio']);
+
+/**
+ * Histograms the OpenTelemetry stack exports only once a run executed: the otel live
+ * checks run no worker (a shared store's runs wait for one). The prometheus stack
+ * exports them at 0 from the start; the layers' and the runs' own tests cover both.
+ */
+export const NEEDS_A_RUN: ReadonlySet<string> = new Set(['agent_run_duration_seconds', 'agent_queue_wait_seconds']);
 
 /** A price for the fake model, so that agent_cost_usd_total has series in the live checks. */
 export const FAKE_MODEL_PRICES = '{"fake": {"input": 1, "output": 4, "cached_input": 0.5}}';
@@ -78,4 +89,8 @@ export const CONTRACT_LABELS: Record<string, string[]> = {
   agent_token_budget_used_ratio: [],
   agent_cost_usd_total: ['model'],
   agent_key_token_budget_used_ratio: ['key_id'],
+  agent_runs_total: ['status'],
+  agent_run_duration_seconds: [],
+  agent_queue_wait_seconds: [],
+  agent_queue_depth: [],
 };

@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   kind: number;
   attributes: Record<string, AttrValue>;
   resource: Record<string, AttrValue>;
+  /** the spans this one links to (a background run's span: the request that queued it) */
+  links: { traceId: string; spanId: string }[];
 }
 
 export interface ReceivedPoint {
@@ -62,6 +64,7 @@ export function decodeTraces(body: Buffer): ReceivedSpan[] {
           kind: Number(varint(span, 6)),
           attributes: attributes(messages(span, 9)),
           resource,
+          links: messages(span, 13).map((l) => ({ traceId: bytes(l, 1).toString('hex'), spanId: bytes(l, 2).toString('hex') })),
         });
       }
     }
@@ -137,6 +140,10 @@ function decodeTracesJson(body: Buffer): ReceivedSpan[] {
           kind: Number(s.kind ?? 0),
           attributes: jsonAttrs(s.attributes),
           resource,
+          links: (s.links ?? []).map((l: { traceId?: string; spanId?: string }) => ({
+            traceId: String(l.traceId ?? '').toLowerCase(),
+            spanId: String(l.spanId ?? '').toLowerCase(),
+          })),
         });
       }
     }

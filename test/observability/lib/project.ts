@@ -4,7 +4,7 @@
  *   OBS_PROJECT_DIR  generated project (uv sync --frozen done), required by the live tests
  *   OBS_BASE_URL     a service already running (else the tests start `python -m <pkg>`)
  *   OBS_PORT_BASE    first of the ports the tests use (default 18200: service +10,
- *                    Prometheus +20, OTLP receiver +40)
+ *                    run worker +15, Prometheus +20, OTLP receiver +40)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { FAKE_MODEL_PRICES } from './load.js';
 export const projectDir = process.env.OBS_PROJECT_DIR ?? '';
 export const externalBaseUrl = (process.env.OBS_BASE_URL ?? '').replace(/\/+$/, '');
 const portBase = Number(process.env.OBS_PORT_BASE ?? '18200');
-export const ports = { service: portBase + 10, prometheus: portBase + 20, otlp: portBase + 40 };
+export const ports = { service: portBase + 10, worker: portBase + 15, prometheus: portBase + 20, otlp: portBase + 40 };
 
 export interface Answers {
   name: string;

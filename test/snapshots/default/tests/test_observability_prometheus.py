@@ -80,6 +80,24 @@ async def test_metrics_have_the_contract_names_and_labels() -> None:
     before = sample("agent_response_cache_lookups_total", result="hit") or 0
     observability.record_response_cache("hit")
     assert sample("agent_response_cache_lookups_total", result="hit") == before + 1
+
+    succeeded = sample("agent_runs_total", status="succeeded")
+    cancelled = sample("agent_runs_total", status="cancelled")
+    durations = sample("agent_run_duration_seconds_count")
+    waits = sample("agent_queue_wait_seconds_count")
+    observability.record_run("succeeded", 42.0)
+    observability.record_run("cancelled", None)  # cancelled while queued: no duration
+    observability.record_queue_wait(3.0)
+    observability.set_queue_depth(5)
+    assert sample("agent_runs_total", status="succeeded") == succeeded + 1
+    assert sample("agent_runs_total", status="cancelled") == cancelled + 1
+    assert sample("agent_run_duration_seconds_count") == durations + 1
+    assert sample("agent_run_duration_seconds_bucket", le="60.0") >= 1
+    assert sample("agent_queue_wait_seconds_count") == waits + 1
+    assert sample("agent_queue_depth") == 5
+    assert observability.run_trace_context() == {}  # no tracing in this stack
+    with observability.run_span("r1", 1, {}):
+        pass
     assert observability.current_trace_ids() is None
     observability.shutdown()
 

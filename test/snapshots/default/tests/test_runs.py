@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from my_agent import observability
 from my_agent.agent.budget import TokenBudget
 from my_agent.agent.fake import FakeChatModel
 from my_agent.agent.key_budget import KeyBudgets
@@ -298,3 +299,40 @@ def test_a_run_spends_its_api_keys_budget(client_factory: ClientFactory) -> None
     usage = done["result"]["usage"]
     spent = usage["input_tokens"] + usage["output_tokens"]
     assert client.get("/v1/usage", headers=ONE).json()["key"]["used_tokens"] == spent
+
+
+def metric_value(text: str, sample: str) -> float:
+    """One sample (``name{labels}``) of a Prometheus scrape; 0 when absent."""
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name == sample:
+            return float(value)
+    return 0.0
+
+
+def scrape(response: Any) -> str:
+    if response.status_code == 404:
+        pytest.skip("this observability stack serves no /metrics (it pushes or has none)")
+    assert response.status_code == 200
+    return str(response.text)
+
+
+RUN_SAMPLES = (
+    'agent_runs_total{status="succeeded"}',
+    "agent_run_duration_seconds_count",
+    "agent_queue_wait_seconds_count",
+)
+
+
+def test_a_run_is_counted_on_the_metrics_of_the_process_that_executed_it(worked: Runs) -> None:
+    def metrics() -> str:
+        return scrape(worked.client.get("/metrics"))
+
+    before = metrics()
+    run = worked.start()
+    assert worked.finished(run["id"])["status"] == "succeeded"
+    after = metrics()
+    for sample in RUN_SAMPLES:
+        assert metric_value(after, sample) - metric_value(before, sample) == 1, sample
+    assert "\nagent_queue_depth " in after
+    assert 'agent_runs_total{status="failed"} 0.0' in after  # every status from the start

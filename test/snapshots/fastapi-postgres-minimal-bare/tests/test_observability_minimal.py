@@ -24,4 +24,9 @@ async def test_minimal_stack_is_a_no_op() -> None:
     observability.record_tokens("m", 1, 2)
     observability.set_budget_ratio(0.5)
     observability.record_response_cache("miss")
+    assert observability.run_trace_context() == {}
+    with observability.run_span("r1", 1, {}):
+        observability.record_queue_wait(1.0)
+        observability.record_run("succeeded", 2.0)
+        observability.set_queue_depth(3)
     observability.shutdown()

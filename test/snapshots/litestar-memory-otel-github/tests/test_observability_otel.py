@@ -132,6 +132,10 @@ async def fake_app(scope: Any, receive: Any, send: Any) -> None:
         observability.set_budget_ratio(0.25)
         observability.set_key_budget_ratio("0123456789abcdef", 0.5)
         observability.record_response_cache("hit")
+        observability.record_queue_wait(0.2)
+        observability.record_run("succeeded", 12.0)
+        observability.record_run("cancelled", None)
+        observability.set_queue_depth(7)
         ids = observability.current_trace_ids()
         body = {"ids": list(ids) if ids else None}
         status = 200
@@ -184,6 +188,11 @@ def test_interface_names() -> None:
         "record_tokens",
         "set_budget_ratio",
         "record_response_cache",
+        "run_trace_context",
+        "run_span",
+        "record_run",
+        "record_queue_wait",
+        "set_queue_depth",
     ):
         assert callable(getattr(observability, name)), name
     assert observability.metrics_app() is None
@@ -280,10 +289,57 @@ def test_contract_metrics_names_units_labels_and_buckets(telemetry: Telemetry) -
         (p.attributes["result"], p.value)
         for p in telemetry.points("agent_response_cache_lookups_total")
     ] == [("hit", 1)]
+    runs = {p.attributes["status"]: p.value for p in telemetry.points("agent_runs_total")}
+    assert runs == {"succeeded": 1, "failed": 0, "cancelled": 1}
+    (run_duration,) = telemetry.points("agent_run_duration_seconds")
+    assert (run_duration.count, run_duration.sum) == (1, 12.0)  # a cancel before the start: none
+    (queue_wait,) = telemetry.points("agent_queue_wait_seconds")
+    assert (queue_wait.count, queue_wait.sum) == (1, 0.2)
+    assert [p.value for p in telemetry.points("agent_queue_depth")] == [7]
     units = telemetry.metric_units()
     assert units["agent_request_duration_seconds"] == "s"
     assert units["agent_llm_call_duration_seconds"] == "s"
     assert units["agent_token_budget_used_ratio"] == "1"
+
+
+def test_a_run_span_links_to_the_carried_context_and_parents_its_calls(
+    telemetry: Telemetry,
+) -> None:
+    tracer = _state.tracer()
+    with tracer.start_as_current_span("POST /v1/runs") as queuing:
+        carried = observability.run_trace_context()
+    ids = queuing.get_span_context()
+    assert carried["traceparent"] == (
+        f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{ids.trace_flags:02x}"
+    )
+    with observability.run_span("run-1", 2, carried), observability.llm_call("fake-model"):
+        pass
+    spans = {s.name: s for s in telemetry.finished()}
+    run = spans["agent_run"]
+    assert run.kind is SpanKind.CONSUMER
+    assert run.parent is None
+    assert run.context.trace_id != ids.trace_id
+    assert [(link.context.trace_id, link.context.span_id) for link in run.links] == [
+        (ids.trace_id, ids.span_id)
+    ]
+    assert attrs(run) == {
+        "messaging.operation.type": "process",
+        "messaging.message.id": "run-1",
+        "agent.run.attempt": 2,
+    }
+    llm = spans["chat fake-model"]
+    assert llm.parent is not None
+    assert llm.parent.span_id == run.context.span_id
+
+
+def test_a_run_span_without_context_has_no_link_and_marks_failures(telemetry: Telemetry) -> None:
+    assert observability.run_trace_context() == {}  # no span current: nothing to carry
+    with pytest.raises(RuntimeError), observability.run_span("run-2", 1, {}):
+        raise RuntimeError("boom")
+    (run,) = telemetry.finished()
+    assert list(run.links) == []
+    assert run.status.status_code is StatusCode.ERROR
+    assert attrs(run)["error.type"] == "RuntimeError"
 
 
 def test_exports_exactly_the_one_metrics_contract(telemetry: Telemetry) -> None:

@@ -14,13 +14,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
+from lite_agent_with_the_longest_allowed_name import observability
 from lite_agent_with_the_longest_allowed_name.agent.budget import TokenBudget
 from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel
 from lite_agent_with_the_longest_allowed_name.agent.key_budget import KeyBudgets
 from lite_agent_with_the_longest_allowed_name.agent.loop import Agent, AgentLimits
 from lite_agent_with_the_longest_allowed_name.agent.schemas import ChatRequest
 from lite_agent_with_the_longest_allowed_name.agent.tools import default_registry
+from lite_agent_with_the_longest_allowed_name.observability import _state
 from lite_agent_with_the_longest_allowed_name.runs.events import MemoryRunEventLog
 from lite_agent_with_the_longest_allowed_name.runs.execute import RunContext, execute_run, run_agent
 from lite_agent_with_the_longest_allowed_name.sessions.memory import MemorySessionStore
@@ -298,3 +304,68 @@ def test_a_run_spends_its_api_keys_budget(client_factory: ClientFactory) -> None
     usage = done["result"]["usage"]
     spent = usage["input_tokens"] + usage["output_tokens"]
     assert client.get("/v1/usage", headers=ONE).json()["key"]["used_tokens"] == spent
+
+
+def metric_value(text: str, sample: str) -> float:
+    """One sample (``name{labels}``) of a Prometheus scrape; 0 when absent."""
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name == sample:
+            return float(value)
+    return 0.0
+
+
+def scrape(response: Any) -> str:
+    if response.status_code == 404:
+        pytest.skip("this observability stack serves no /metrics (it pushes or has none)")
+    assert response.status_code == 200
+    return str(response.text)
+
+
+RUN_SAMPLES = (
+    'agent_runs_total{status="succeeded"}',
+    "agent_run_duration_seconds_count",
+    "agent_queue_wait_seconds_count",
+)
+
+
+def test_a_run_is_counted_on_the_metrics_of_the_process_that_executed_it(worked: Runs) -> None:
+    def metrics() -> str:
+        return scrape(worked.client.get("/metrics"))
+
+    before = metrics()
+    run = worked.start()
+    assert worked.finished(run["id"])["status"] == "succeeded"
+    after = metrics()
+    for sample in RUN_SAMPLES:
+        assert metric_value(after, sample) - metric_value(before, sample) == 1, sample
+    assert "\nagent_queue_depth " in after
+    assert 'agent_runs_total{status="failed"} 0.0' in after  # every status from the start
+
+
+def trace_into_memory() -> InMemorySpanExporter:
+    """The service's spans into the SDK's in-memory exporter (after the app's own setup)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    _state.configure(provider, None)
+    return exporter
+
+
+def test_a_runs_span_is_linked_to_the_request_that_queued_it(client_factory: ClientFactory) -> None:
+    runs = make_runs(client_factory, "memory", MODULE_QUEUE)  # executed in-process
+    exporter = trace_into_memory()
+    run = runs.start()
+    assert runs.finished(run["id"])["status"] == "succeeded"
+    spans = exporter.get_finished_spans()
+    (post,) = [s for s in spans if s.name == "POST /v1/runs"]
+    (executed,) = [s for s in spans if s.name == "agent_run"]
+    assert executed.kind is SpanKind.CONSUMER
+    assert executed.parent is None  # a trace of its own, linked
+    assert executed.context.trace_id != post.context.trace_id
+    assert [(link.context.trace_id, link.context.span_id) for link in executed.links] == [
+        (post.context.trace_id, post.context.span_id)
+    ]
+    calls = [s for s in spans if s.name.startswith("chat ")]
+    assert calls
+    assert all(c.parent is not None and c.parent.span_id == executed.context.span_id for c in calls)

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from triage_agent import observability
 from triage_agent.agent.budget import TokenBudget
 from triage_agent.agent.fake import FakeChatModel
 from triage_agent.agent.key_budget import KeyBudgets
@@ -33,6 +34,7 @@ from triage_agent.agent.schemas import ChatRequest
 from triage_agent.agent.tools import default_registry
 from triage_agent.runs.events import MemoryRunEventLog
 from triage_agent.runs.execute import RunContext, execute_run, run_agent
+from triage_agent.runs.queue_saq import SaqRuns
 from triage_agent.sessions.memory import MemorySessionStore
 
 from api_client import TestClient
@@ -163,6 +165,8 @@ class Workers:
         self.cwd = cwd
         self.started: list[subprocess.Popen[str]] = []
         self.module_worker: subprocess.Popen[str] | None = None
+        # Each worker's probe listener (/health, /ready, /metrics), by process id.
+        self.ports: dict[int, int] = {}
 
     def start(self, runs: Runs, **env: str) -> subprocess.Popen[str]:
         port = free_port()
@@ -176,6 +180,8 @@ class Workers:
             "PYTHONUNBUFFERED": "1",
             "OTEL_TRACES_EXPORTER": "none",
             "OTEL_METRICS_EXPORTER": "none",
+            # Each worker its own (Prometheus multiprocess mode: one per container in a deployment).
+            "PROMETHEUS_MULTIPROC_DIR": str(self.cwd / f"metrics-{port}"),
             **env,
         }
         process = subprocess.Popen(
@@ -187,6 +193,7 @@ class Workers:
             text=True,
         )
         self.started.append(process)
+        self.ports[process.pid] = port
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -430,3 +437,97 @@ def test_a_stopping_worker_hands_its_run_back(shared: Runs, workers: Workers) ->
     names = [name for _, name, _ in shared.events(run["id"])]
     assert names.count("retry") == 1
     assert names[-1] == "done"
+
+
+def metric_value(text: str, sample: str) -> float:
+    """One sample (``name{labels}``) of a Prometheus scrape; 0 when absent."""
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name == sample:
+            return float(value)
+    return 0.0
+
+
+def scrape(response: Any) -> str:
+    if response.status_code == 404:
+        pytest.skip("this observability stack serves no /metrics (it pushes or has none)")
+    assert response.status_code == 200
+    return str(response.text)
+
+
+RUN_SAMPLES = (
+    'agent_runs_total{status="succeeded"}',
+    "agent_run_duration_seconds_count",
+    "agent_queue_wait_seconds_count",
+)
+
+
+def test_a_run_is_counted_on_the_metrics_of_the_process_that_executed_it(
+    worked: Runs, workers: Workers
+) -> None:
+    def metrics() -> str:
+        if worked.store == "memory":
+            return scrape(worked.client.get("/metrics"))
+        assert workers.module_worker is not None
+        port = workers.ports[workers.module_worker.pid]
+        return scrape(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5))
+
+    before = metrics()
+    run = worked.start()
+    assert worked.finished(run["id"])["status"] == "succeeded"
+    after = metrics()
+    for sample in RUN_SAMPLES:
+        assert metric_value(after, sample) - metric_value(before, sample) == 1, sample
+    assert "\nagent_queue_depth " in after
+    assert 'agent_runs_total{status="failed"} 0.0' in after  # every status from the start
+
+
+def quick_context() -> RunContext:
+    store = MemorySessionStore(max_messages=50)
+    agent = Agent(FakeChatModel(), default_registry(), store, TokenBudget(store, 0), AgentLimits())
+    return RunContext(run_agent(agent, 60), MemoryRunEventLog(60), store, 60)
+
+
+@pytest.fixture
+async def saq_runs() -> Any:
+    """SaqRuns on the live store, on a queue of its own that no worker serves."""
+    if not STORE_URL:
+        pytest.skip("REDIS_URL is not set: no live store to test against")
+    runs = SaqRuns(
+        quick_context(),
+        STORE_URL,
+        run_timeout=60,
+        visibility_timeout=30,
+        name=f"test-{uuid.uuid4().hex[:12]}",
+    )
+    await runs.start()
+    yield runs
+    await runs.stop_depth_reports()
+    await runs.close()
+
+
+async def test_queue_depth_is_read_from_the_queue_and_a_queued_cancel_counts(
+    saq_runs: SaqRuns, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    depths: list[int] = []
+    finished: list[tuple[str, float | None]] = []
+    monkeypatch.setattr(observability, "set_queue_depth", depths.append)
+    monkeypatch.setattr(observability, "record_run", lambda *args: finished.append(args))
+    ids = [uuid.uuid4().hex for _ in range(3)]
+    for run_id in ids:
+        await saq_runs.submit(run_id, "owner", ChatRequest(**TOOL_MESSAGE), trace_id="")
+
+    async def reported(depth: int) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while not depths or depths[-1] != depth:
+            assert time.monotonic() < deadline, depths
+            await asyncio.sleep(0.02)
+
+    saq_runs.start_depth_reports(every=0.02)
+    await reported(3)
+    await saq_runs.cancel(ids[0])
+    await reported(2)
+    assert finished == [("cancelled", None)]
+    for run_id in ids[1:]:
+        await saq_runs.cancel(run_id)
+    await reported(0)

@@ -24,6 +24,13 @@ from ._recorders import (
     set_key_budget_ratio,
     tool_call,
 )
+from ._runs import (
+    record_queue_wait,
+    record_run,
+    run_span,
+    run_trace_context,
+    set_queue_depth,
+)
 from ._state import (
     current_trace_ids,
     metrics_app,
@@ -41,10 +48,15 @@ __all__ = [
     "metrics_app",
     "prepare_process_tree",
     "record_cost",
+    "record_queue_wait",
     "record_response_cache",
+    "record_run",
     "record_tokens",
+    "run_span",
+    "run_trace_context",
     "set_budget_ratio",
     "set_key_budget_ratio",
+    "set_queue_depth",
     "setup",
     "shutdown",
     "tool_call",

@@ -14,7 +14,7 @@ against it where the core imports it (``web/services.py``).
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -35,6 +35,15 @@ KNOWN_METHODS = frozenset(
 DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds; for requests and model calls alike: a model call is most of a turn,
 and one set of bounds lets a dashboard put the two side by side."""
+
+RUN_DURATION_BUCKETS: tuple[float, ...] = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+"""Seconds; a background run is meant to outlive an HTTP request (RUN_TIMEOUT, minutes)."""
+
+QUEUE_WAIT_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0)
+"""Seconds from a run's POST to its start: sub-second with idle workers, minutes when they fall behind."""
+
+RUN_STATUSES: tuple[str, ...] = ("succeeded", "failed", "cancelled")
+"""The ``status`` label of ``agent_runs_total``: a run's terminal status (docs/CONTRACT.md)."""
 
 MetricKind = Literal["counter", "histogram", "gauge", "updown"]
 
@@ -124,6 +133,37 @@ RESPONSE_CACHE = MetricSpec(
     "{lookup}",
 )
 
+RUNS = MetricSpec(
+    "agent_runs_total",
+    "counter",
+    "Background runs finished, by terminal status (succeeded/failed/cancelled).",
+    ("status",),
+    "{run}",
+)
+RUN_DURATION = MetricSpec(
+    "agent_run_duration_seconds",
+    "histogram",
+    "Duration of a run's execution, from its start on a worker to its outcome.",
+    (),
+    "s",
+    RUN_DURATION_BUCKETS,
+)
+QUEUE_WAIT = MetricSpec(
+    "agent_queue_wait_seconds",
+    "histogram",
+    "Time a run waited in the queue, from POST /v1/runs to its first start.",
+    (),
+    "s",
+    QUEUE_WAIT_BUCKETS,
+)
+QUEUE_DEPTH = MetricSpec(
+    "agent_queue_depth",
+    "gauge",
+    "Runs queued and not yet taken by a worker, as last read from the queue.",
+    (),
+    "{run}",
+)
+
 METRICS: tuple[MetricSpec, ...] = (
     REQUESTS,
     REQUEST_DURATION,
@@ -136,6 +176,10 @@ METRICS: tuple[MetricSpec, ...] = (
     COST,
     KEY_BUDGET_RATIO,
     RESPONSE_CACHE,
+    RUNS,
+    RUN_DURATION,
+    QUEUE_WAIT,
+    QUEUE_DEPTH,
 )
 
 
@@ -219,3 +263,23 @@ class ObservabilityStack(Protocol):
 
     def record_response_cache(self, result: str) -> None:
         """One response cache lookup: ``hit`` or ``miss``."""
+
+    def run_trace_context(self) -> dict[str, str]:
+        """The active span's context as propagation headers (W3C ``traceparent``),
+        carried in a run's job; empty where the stack has no tracing."""
+
+    def run_span(
+        self, run_id: str, attempt: int, trace_context: Mapping[str, str]
+    ) -> AbstractContextManager[None]:
+        """Around one attempt of a run: its span, linked to the span that queued it
+        (``trace_context`` from ``run_trace_context()``), where traced."""
+
+    def record_run(self, status: str, duration_seconds: float | None) -> None:
+        """A run reached ``status`` (one of ``RUN_STATUSES``); the duration of the
+        attempt that ended it, or None (cancelled before it started)."""
+
+    def record_queue_wait(self, seconds: float) -> None:
+        """A run started for the first time ``seconds`` after it was queued."""
+
+    def set_queue_depth(self, depth: int) -> None:
+        """The runs waiting for a worker, as just read from the queue."""

@@ -17,6 +17,7 @@ import logging
 
 from saq import Job, Queue, Status
 
+from .. import observability
 from ..agent.schemas import ChatRequest
 from .execute import RunContext, cancelled_outcome, request_cancel
 from .model import RunOutcome, RunRecord, RunStatus
@@ -118,6 +119,8 @@ class SaqRuns(RunQueue):
                 "request": request.model_dump(mode="json"),
                 "trace_id": trace_id,
                 "key_id": key_id,
+                # The queuing span's context (W3C traceparent): the run's span links to it.
+                "trace_context": observability.run_trace_context(),
             },
             meta={"owner": owner},
             timeout=int(self.run_timeout) + HARD_TIMEOUT_MARGIN_SECONDS,
@@ -149,6 +152,7 @@ class SaqRuns(RunQueue):
         if job.status in (Status.NEW, Status.QUEUED):
             await self.queue.abort(job, CANCELLED)
             outcome = cancelled_outcome(record.trace_id)
+            observability.record_run(outcome.status, None)
             await self.ctx.events.append(run_id, "error", outcome.error or {})
             job = await self.queue.job(run_id) or job
         return record_of(job)

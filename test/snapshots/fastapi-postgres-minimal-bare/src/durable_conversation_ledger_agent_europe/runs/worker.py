@@ -56,7 +56,12 @@ def job_function(ctx: RunContext, visibility_timeout: int) -> JobFunction:
     """The SAQ job that executes one attempt of a run and returns its outcome."""
 
     async def agent_run(
-        saq_ctx: dict[str, Any], *, request: Any, trace_id: str, key_id: str | None = None
+        saq_ctx: dict[str, Any],
+        *,
+        request: Any,
+        trace_id: str,
+        key_id: str | None = None,
+        trace_context: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         job = saq_ctx["job"]
         beat = asyncio.create_task(_heartbeat(job, visibility_timeout / 3))
@@ -68,6 +73,8 @@ def job_function(ctx: RunContext, visibility_timeout: int) -> JobFunction:
                 trace_id=trace_id,
                 attempt=job.attempts,
                 key_id=key_id,
+                queued_at=job.queued / 1000 if job.queued else None,
+                trace_context=trace_context,
             )
         finally:
             beat.cancel()

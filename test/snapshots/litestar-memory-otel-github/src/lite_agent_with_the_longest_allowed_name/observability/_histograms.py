@@ -1,4 +1,4 @@
-"""The contract's two duration histograms, kept by the service and exported with the SDK's metrics.
+"""The contract's duration histograms, kept by the service and exported with the SDK's metrics.
 
 The SDK's synchronous histogram builds a measurement object and hashes its
 attributes on every ``record()`` (see ``_state.Tally`` for the measured cost). A
@@ -122,15 +122,18 @@ class DurationHistogram:
 
 
 class Histograms:
-    """The contract's two duration histograms."""
+    """The contract's duration histograms."""
 
     def __init__(self) -> None:
         self.request_duration = DurationHistogram(contract.REQUEST_DURATION)
         self.llm_call_duration = DurationHistogram(contract.LLM_CALL_DURATION)
+        self.run_duration = DurationHistogram(contract.RUN_DURATION)
+        self.queue_wait = DurationHistogram(contract.QUEUE_WAIT)
 
     def metrics(self) -> list[Metric]:
         now = time.time_ns()
-        found = (h.metric(now) for h in (self.request_duration, self.llm_call_duration))
+        every = (self.request_duration, self.llm_call_duration, self.run_duration, self.queue_wait)
+        found = (h.metric(now) for h in every)
         return [m for m in found if m is not None]
 
 

@@ -83,7 +83,7 @@ class Instruments:
     """The contract's metrics, from ``observability_contract.METRICS``.
 
     Counters and the in-flight gauge are observable instruments over a ``Tally``;
-    the two duration histograms are ``Histograms``, exported by ``WithHistograms``.
+    the duration histograms are ``Histograms``, exported by ``WithHistograms``.
     """
 
     def __init__(self, meter: Meter, histograms: Histograms | None = None) -> None:
@@ -97,6 +97,10 @@ class Instruments:
         self.cost = Tally(*contract.COST.labels)
         self.key_budget_ratios = Tally(*contract.KEY_BUDGET_RATIO.labels)
         self.response_cache = Tally(*contract.RESPONSE_CACHE.labels)
+        self.runs = Tally(*contract.RUNS.labels)
+        for status in contract.RUN_STATUSES:
+            self.runs.values[(status,)] = 0
+        self.queue_depth = Tally()
         _observable(meter, contract.REQUESTS, self.requests)
         _observable(meter, contract.ACTIVE_REQUESTS, self.active_requests)
         _observable(meter, contract.LLM_CALLS, self.llm_calls)
@@ -110,6 +114,13 @@ class Instruments:
             description=contract.KEY_BUDGET_RATIO.description,
         )
         _observable(meter, contract.RESPONSE_CACHE, self.response_cache)
+        _observable(meter, contract.RUNS, self.runs)
+        meter.create_observable_gauge(
+            contract.QUEUE_DEPTH.name,
+            callbacks=[self.queue_depth.observe],
+            unit=contract.QUEUE_DEPTH.unit,
+            description=contract.QUEUE_DEPTH.description,
+        )
         self.budget_used = meter.create_observable_gauge(
             contract.BUDGET_RATIO.name,
             callbacks=[_observe_budget],
@@ -122,6 +133,12 @@ class Instruments:
 
     def record_llm_call_duration(self, seconds: float, model: str) -> None:
         self.histograms.llm_call_duration.record(seconds, model)
+
+    def record_run_duration(self, seconds: float) -> None:
+        self.histograms.run_duration.record(seconds)
+
+    def record_queue_wait(self, seconds: float) -> None:
+        self.histograms.queue_wait.record(seconds)
 
 
 def exemplar_filter() -> ExemplarFilter | None:

@@ -194,12 +194,14 @@ async def start_services(
     )
     runs = create_runs(settings, agent, store, store.inner)
     await runs.start()
+    runs.start_depth_reports()  # agent_queue_depth
     services.runs = runs
     return services
 
 
 async def stop_services(services: Services) -> None:
     if services.runs is not None:
+        await services.runs.stop_depth_reports()
         await services.runs.close()
     if services.mcp_tools is not None:
         await services.mcp_tools.stop()

@@ -6,7 +6,7 @@ and otel stacks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +22,15 @@ __all__ = [
     "metrics_app",
     "prepare_process_tree",
     "record_cost",
+    "record_queue_wait",
     "record_response_cache",
+    "record_run",
     "record_tokens",
+    "run_span",
+    "run_trace_context",
     "set_budget_ratio",
     "set_key_budget_ratio",
+    "set_queue_depth",
     "setup",
     "shutdown",
     "tool_call",
@@ -108,4 +113,25 @@ def set_key_budget_ratio(key_id: str, ratio: float) -> None:
 
 
 def record_response_cache(result: str) -> None:
+    return None
+
+
+def run_trace_context() -> dict[str, str]:
+    return {}
+
+
+@contextmanager
+def run_span(run_id: str, attempt: int, trace_context: Mapping[str, str]) -> Iterator[None]:
+    yield
+
+
+def record_run(status: str, duration_seconds: float | None) -> None:
+    return None
+
+
+def record_queue_wait(seconds: float) -> None:
+    return None
+
+
+def set_queue_depth(depth: int) -> None:
     return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,10 +36,15 @@ __all__ = [
     "metrics_app",
     "prepare_process_tree",
     "record_cost",
+    "record_queue_wait",
     "record_response_cache",
+    "record_run",
     "record_tokens",
+    "run_span",
+    "run_trace_context",
     "set_budget_ratio",
     "set_key_budget_ratio",
+    "set_queue_depth",
     "setup",
     "shutdown",
     "tool_call",
@@ -243,3 +248,27 @@ def set_key_budget_ratio(key_id: str, ratio: float) -> None:
 
 def record_response_cache(result: str) -> None:
     _child("RESPONSE_CACHE", result).inc()
+
+
+def run_trace_context() -> dict[str, str]:
+    return {}
+
+
+@contextmanager
+def run_span(run_id: str, attempt: int, trace_context: Mapping[str, str]) -> Iterator[None]:
+    """No tracing in this stack: the run's log lines carry the queuing request's trace id."""
+    yield
+
+
+def record_run(status: str, duration_seconds: float | None) -> None:
+    _child("RUNS", status).inc()
+    if duration_seconds is not None:
+        _get_metrics().RUN_DURATION.observe(duration_seconds)
+
+
+def record_queue_wait(seconds: float) -> None:
+    _get_metrics().QUEUE_WAIT.observe(seconds)
+
+
+def set_queue_depth(depth: int) -> None:
+    _get_metrics().QUEUE_DEPTH.set(depth)

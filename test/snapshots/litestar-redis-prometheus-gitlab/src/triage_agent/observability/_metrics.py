@@ -17,6 +17,8 @@ _MULTIPROCESS_MODES: dict[str, Literal["livesum", "livemostrecent"]] = {
     contract.ACTIVE_REQUESTS.name: "livesum",
     contract.BUDGET_RATIO.name: "livemostrecent",
     contract.KEY_BUDGET_RATIO.name: "livemostrecent",
+    # Every process that sees the queue reads the same depth: the latest read.
+    contract.QUEUE_DEPTH.name: "livemostrecent",
 }
 
 
@@ -42,6 +44,13 @@ BUDGET_RATIO = _BY_NAME[contract.BUDGET_RATIO.name]
 COST = _BY_NAME[contract.COST.name]
 KEY_BUDGET_RATIO = _BY_NAME[contract.KEY_BUDGET_RATIO.name]
 RESPONSE_CACHE = _BY_NAME[contract.RESPONSE_CACHE.name]
+RUNS = _BY_NAME[contract.RUNS.name]
+RUN_DURATION = _BY_NAME[contract.RUN_DURATION.name]
+QUEUE_WAIT = _BY_NAME[contract.QUEUE_WAIT.name]
+QUEUE_DEPTH = _BY_NAME[contract.QUEUE_DEPTH.name]
+# Every terminal status from the start (at 0), so rate() and alerts see the series.
+for _status in contract.RUN_STATUSES:
+    RUNS.labels(_status)
 
 # What /metrics serves in single-process mode: exactly the contract's metrics
 # (the default registry also holds process_* and python_* collectors).

@@ -12,11 +12,13 @@ import asyncio
 import copy
 import dataclasses
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from .. import observability
 from ..agent.key_budget import BudgetOwner, current_owner
 from ..agent.loop import Agent, error_object
 from ..agent.schemas import ChatRequest
@@ -91,12 +93,35 @@ async def execute_run(
     trace_id: str,
     attempt: int,
     key_id: str | None = None,
+    queued_at: float | None = None,
+    trace_context: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     """One attempt: the turn's events, then exactly one ``done`` or ``error`` event.
 
     A cancelled task (the worker's shutdown handing the run back) writes no final
     event: the next attempt writes ``retry`` first and starts the turn over.
+    Metrics: the first attempt's queue wait (``queued_at``, epoch seconds), and
+    for an attempt that ends the run its status and duration; the attempt's span
+    links to the span that queued the run (``trace_context``).
     """
+    if attempt == 1 and queued_at is not None:
+        observability.record_queue_wait(max(0.0, time.time() - queued_at))
+    with observability.run_span(run_id, attempt, trace_context or {}):
+        return await _execute_attempt(
+            ctx, run_id, request, trace_id=trace_id, attempt=attempt, key_id=key_id
+        )
+
+
+async def _execute_attempt(
+    ctx: RunContext,
+    run_id: str,
+    request: ChatRequest,
+    *,
+    trace_id: str,
+    attempt: int,
+    key_id: str | None,
+) -> RunOutcome:
+    started = time.monotonic()
     # The run spends on the budget of the API key that queued it (agent/key_budget.py).
     current_owner.set(BudgetOwner(key_id) if key_id else None)
     with run_log_context(run_id, trace_id):
@@ -131,5 +156,6 @@ async def execute_run(
             await ctx.events.append(run_id, "done", outcome.result)
         else:
             await ctx.events.append(run_id, "error", outcome.error or {})
+        observability.record_run(outcome.status, time.monotonic() - started)
         logger.info("run finished", extra={"status": outcome.status})
         return outcome

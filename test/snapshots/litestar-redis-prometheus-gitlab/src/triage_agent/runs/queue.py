@@ -11,19 +11,51 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import logging
 import time
 
+from .. import observability
 from ..agent.schemas import ChatRequest
 from .execute import RunContext, cancelled_outcome, execute_run, request_cancel
 from .model import RunRecord
 
 logger = logging.getLogger(__name__)
 
+# agent_queue_depth is read from the queue this often (one LLEN on Redis, one
+# indexed count on Postgres), each read bounded by the timeout.
+QUEUE_DEPTH_INTERVAL_SECONDS = 5.0
+QUEUE_DEPTH_TIMEOUT_SECONDS = 2.0
+
 
 class RunQueue(abc.ABC):
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
+        self._depth_reports: asyncio.Task[None] | None = None
+
+    def start_depth_reports(self, every: float = QUEUE_DEPTH_INTERVAL_SECONDS) -> None:
+        """Read ``depth()`` into ``agent_queue_depth`` every ``every`` seconds, in the
+        background, until ``stop_depth_reports()``."""
+        if self._depth_reports is None:
+            self._depth_reports = asyncio.create_task(self._report_depth(every))
+
+    async def stop_depth_reports(self) -> None:
+        task, self._depth_reports = self._depth_reports, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _report_depth(self, every: float) -> None:
+        while True:
+            try:
+                depth = await asyncio.wait_for(self.depth(), QUEUE_DEPTH_TIMEOUT_SECONDS)
+            except Exception as exc:
+                # The gauge keeps its last value; /ready reports the store's health.
+                logger.warning("queue depth read failed", extra={"error_type": type(exc).__name__})
+            else:
+                observability.set_queue_depth(depth)
+            await asyncio.sleep(every)
 
     async def start(self) -> None:  # noqa: B027 (optional hook)
         """Connect. Called once per process at start."""
@@ -96,11 +128,20 @@ class InProcessRuns(RunQueue):
             id=run_id, owner=owner, status="queued", created_at=time.time(), trace_id=trace_id
         )
         self._records[run_id] = record
-        self._tasks[run_id] = asyncio.create_task(self._execute(record, request, trace_id, key_id))
+        # Taken here, in the request that queues the run (its span is current).
+        trace_context = observability.run_trace_context()
+        self._tasks[run_id] = asyncio.create_task(
+            self._execute(record, request, trace_id, key_id, trace_context)
+        )
         return record, True
 
     async def _execute(
-        self, record: RunRecord, request: ChatRequest, trace_id: str, key_id: str | None
+        self,
+        record: RunRecord,
+        request: ChatRequest,
+        trace_id: str,
+        key_id: str | None,
+        trace_context: dict[str, str],
     ) -> None:
         try:
             async with self._slots:
@@ -116,6 +157,8 @@ class InProcessRuns(RunQueue):
                     trace_id=trace_id,
                     attempt=record.attempts,
                     key_id=key_id,
+                    queued_at=record.created_at,
+                    trace_context=trace_context,
                 )
                 record.status = outcome.status
                 record.result = outcome.result
@@ -137,6 +180,7 @@ class InProcessRuns(RunQueue):
             record.status = outcome.status
             record.error = outcome.error
             record.finished_at = time.time()
+            observability.record_run(outcome.status, None)
             await self.ctx.events.append(run_id, "error", outcome.error or {})
         return record
 
