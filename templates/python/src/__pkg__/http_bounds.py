@@ -121,7 +121,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._raw_transport = transport
-        super().connection_made(cast(asyncio.Transport, _LingeringTransport(transport, self)))
+        self._transport_writes = LingeringTransport(transport, self)
+        super().connection_made(cast(asyncio.Transport, self._transport_writes))
         if len(self.connections) > self.bounds.max_connections:
             _log_refused_connection(self.loop.time(), self.bounds.max_connections)
             transport.close()
@@ -228,6 +229,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._lingering = True
         self._linger_max_bytes = max_bytes
         raw = self._raw_transport
+        self._transport_writes.flush()
         if raw.can_write_eof():
             raw.write_eof()
         self.loop.call_later(LINGER_SECONDS, raw.close)
@@ -279,20 +281,46 @@ def _close_when_answered_early(cycle: RequestResponseCycle) -> None:
     cycle.send = send_closing_early  # type: ignore[method-assign]
 
 
-class _LingeringTransport:
-    """The connection's transport as uvicorn sees it. uvicorn closes at once
-    after an answer with ``Connection: close``; with the request body still
-    arriving (a 408 or 413 before its end) this closes lingering instead."""
+class LingeringTransport:
+    """The connection's transport as uvicorn sees it.
+
+    - uvicorn closes at once after an answer with ``Connection: close``; with
+      the request body still arriving (a 408 or 413 before its end) this closes
+      lingering instead.
+    - uvicorn writes a response's head and its body (or each streamed chunk) in
+      separate ``write`` calls, each a ``send`` syscall and, with TCP_NODELAY, a
+      packet of its own. The writes of one event-loop iteration go out as one:
+      the first is held until the end of the iteration (``call_soon``), the
+      ones after it join it; a close or EOF sends what is held first.
+    """
 
     def __init__(self, transport: asyncio.Transport, protocol: BoundedHttpToolsProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._held: list[bytes] | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._held is None:
+            self._held = [data]
+            self._protocol.loop.call_soon(self.flush)
+        else:
+            self._held.append(data)
+
+    def flush(self) -> None:
+        held, self._held = self._held, None
+        if held and not self._transport.is_closing():
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     def close(self) -> None:
+        self.flush()
         if self._protocol._body_unfinished():
             self._protocol._close_lingering()
         else:
             self._transport.close()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
 
     def is_closing(self) -> bool:
         return self._protocol._closing()

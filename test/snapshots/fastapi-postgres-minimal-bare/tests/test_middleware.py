@@ -18,7 +18,6 @@ from durable_conversation_ledger_agent_europe.middleware import (
     Send,
     header,
 )
-from durable_conversation_ledger_agent_europe.middleware.access_log import AccessLogMiddleware
 from durable_conversation_ledger_agent_europe.middleware.body_limit import (
     BodyLimitMiddleware,
     is_json_media_type,
@@ -106,11 +105,10 @@ async def test_non_http_scopes_pass_through() -> None:
 
     for middleware in (
         RequestContextMiddleware(app),
-        AccessLogMiddleware(app),
         BodyLimitMiddleware(app, 10),
     ):
         await middleware({"type": "lifespan"}, receive, send)
-    assert seen == ["lifespan"] * 3
+    assert seen == ["lifespan"] * 2
 
 
 async def test_body_limit() -> None:
@@ -217,7 +215,7 @@ def test_is_json_media_type() -> None:
 
 
 async def test_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
-    app = RequestContextMiddleware(AccessLogMiddleware(echo_app))
+    app = RequestContextMiddleware(echo_app)
     with caplog.at_level(logging.INFO, logger="access"):
         async with client(app) as c:
             await c.get("/anything?secret=1", headers={"Authorization": "Bearer sk-secret"})
@@ -242,7 +240,7 @@ async def test_access_log_turns_escaped_exceptions_into_500(
         await send({"type": "http.response.body", "body": b"{}"})
         raise RuntimeError("after the response")
 
-    async with client(RequestContextMiddleware(AccessLogMiddleware(broken))) as c:
+    async with client(RequestContextMiddleware(broken)) as c:
         response = await c.get("/x")
     assert response.status_code == 500
     body = response.json()
@@ -252,7 +250,7 @@ async def test_access_log_turns_escaped_exceptions_into_500(
     unmatched = [r for r in caplog.records if r.name == "access"]
     assert unmatched[0].route == "unmatched"  # type: ignore[attr-defined]
 
-    async with client(AccessLogMiddleware(broken_late)) as c:
+    async with client(RequestContextMiddleware(broken_late)) as c:
         assert (await c.get("/y")).status_code == 500
 
 

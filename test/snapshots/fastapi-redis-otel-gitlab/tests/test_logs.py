@@ -15,6 +15,7 @@ from support_bot.logs import (
     ConsoleFormatter,
     JsonFormatter,
     configure_logging,
+    log_fields,
     redact,
 )
 
@@ -101,6 +102,56 @@ def test_configure_logging(capsys: pytest.CaptureFixture[str]) -> None:
         configure_logging("info", "console", log_payloads=True)
         logging.getLogger("app.x").info("readable", extra={"message_text": "x"})
         assert "readable" in capsys.readouterr().out
+    finally:
+        configure_logging("info", "json")
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_log_fields_writes_the_same_line_without_a_log_record(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logger = logging.getLogger("app.fields")
+    fields = {"route": "/v1/chat", "status": 200, "api_key": "k", "answer": "text"}
+    try:
+        configure_logging("info", "json")
+        tokens = (request_id_var.set("rid"), trace_id_var.set("a" * 32))
+        try:
+            logger.info("request", extra=fields)
+            through_logging = json.loads(capsys.readouterr().out)
+            with monkeypatch.context() as patched:
+                # Only the JSON handler would see the line: it is written without a LogRecord.
+                patched.setattr(logging.Logger, "makeRecord", None)
+                log_fields(logger, logging.INFO, "request", fields)
+                log_fields(logger, logging.DEBUG, "below the level", fields)
+            direct = json.loads(capsys.readouterr().out)
+            # Another handler on the way (a test's capture): through logging, so it sees it.
+            capture = _Capture()
+            root.addHandler(capture)
+            log_fields(logger, logging.ERROR, "request", {"status": 500})
+            root.removeHandler(capture)
+        finally:
+            trace_id_var.reset(tokens[1])
+            request_id_var.reset(tokens[0])
+        for entry in (through_logging, direct):
+            del entry["timestamp"]
+        assert direct == through_logging
+        assert direct["api_key"] == REDACTED
+        assert direct["answer"] == REDACTED
+        assert (direct["request_id"], direct["trace_id"]) == ("rid", "a" * 32)
+        assert [(r.levelno, r.status) for r in capture.records] == [(logging.ERROR, 500)]  # type: ignore[attr-defined]
+        assert json.loads(capsys.readouterr().out)["level"] == "error"
     finally:
         configure_logging("info", "json")
         root.handlers[:], _ = saved

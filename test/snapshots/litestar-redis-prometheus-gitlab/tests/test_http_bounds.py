@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 
 from triage_agent.config import load_settings
+from triage_agent.http_bounds import LingeringTransport
 from triage_agent.runner import uvicorn_config
 
 BOUNDS_ENV = {
@@ -315,3 +316,53 @@ async def test_an_answer_before_the_body_ends_closes_the_connection(bounded: Ser
         assert await closed_within(reader, 4)  # not held open by the body that goes on
     finally:
         trickling.cancel()
+
+
+class _RecordingTransport:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+
+    def write(self, data: bytes) -> None:
+        self.calls.append(("write", data))
+
+    def write_eof(self) -> None:
+        self.calls.append(("eof", b""))
+
+    def close(self) -> None:
+        self.calls.append(("close", b""))
+
+    def is_closing(self) -> bool:
+        return False
+
+
+class _Protocol:
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+
+    def _body_unfinished(self) -> bool:
+        return False
+
+
+async def test_the_writes_of_one_loop_iteration_go_out_as_one() -> None:
+    raw = _RecordingTransport()
+    transport = LingeringTransport(raw, _Protocol())  # type: ignore[arg-type]
+    transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    transport.write(b"body")
+    assert raw.calls == []
+    await asyncio.sleep(0)
+    assert raw.calls == [("write", b"HTTP/1.1 200 OK\r\n\r\nbody")]
+    transport.write(b"next")
+    await asyncio.sleep(0)
+    transport.write(b"held")
+    transport.write_eof()
+    transport.write(b"last")
+    transport.close()
+    assert raw.calls[1:] == [
+        ("write", b"next"),
+        ("write", b"held"),
+        ("eof", b""),
+        ("write", b"last"),
+        ("close", b""),
+    ]
+    await asyncio.sleep(0)
+    assert len(raw.calls) == 6

@@ -65,9 +65,11 @@ def fit(
     tools: list[dict[str, Any]],
     max_input_tokens: int,
     current_user_index: int,
+    tools_tokens: int | None = None,
 ) -> Window:
     """The messages to send: ``messages[0]`` is the system prompt and
-    ``messages[current_user_index]`` the current user message."""
+    ``messages[current_user_index]`` the current user message. ``tools_tokens``
+    is ``estimate_tools_tokens(tools)`` when the caller has it already."""
     system, history = messages[:1], messages[1:current_user_index]
     current = messages[current_user_index:]
     # Whole turns of the history, each starting at a user message.
@@ -80,7 +82,9 @@ def fit(
         turns[-1].extend(group)
     turns = [turn for turn in turns if turn]
     exchanges = _groups(current)  # [user message, exchange, exchange, ...]
-    fixed = estimate_prompt_tokens(system) + estimate_tools_tokens(tools)
+    if tools_tokens is None:
+        tools_tokens = estimate_tools_tokens(tools)
+    fixed = estimate_prompt_tokens(system) + tools_tokens
     kept_turns = [estimate_prompt_tokens(turn) for turn in turns]
     kept_exchanges = [estimate_prompt_tokens(group) for group in exchanges]
     total = fixed + sum(kept_turns) + sum(kept_exchanges)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,8 @@ _RESERVED = frozenset(
 ) | {"message", "asctime", "color_message", "taskName"}
 
 _state = {"log_payloads": False}
+# Built once: json.dumps() with options builds an encoder on every call.
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 
 
 def redact(fields: dict[str, Any], *, log_payloads: bool | None = None) -> dict[str, Any]:
@@ -62,26 +65,80 @@ def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")}
 
 
+def _json_entry(
+    created: float, level: str, event: str, name: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "timestamp": datetime.fromtimestamp(created, tz=UTC).isoformat(timespec="milliseconds"),
+        "level": level,
+        "event": event,
+        "logger": name,
+        "request_id": current_request_id(),
+        "trace_id": current_trace_id(),
+        "span_id": current_span_id(),
+    }
+    run_id = run_id_var.get()
+    if run_id:
+        entry["run_id"] = run_id
+    entry.update(redact(fields))
+    return entry
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
-                timespec="milliseconds"
-            ),
-            "level": record.levelname.lower(),
-            "event": record.getMessage(),
-            "logger": record.name,
-            "request_id": current_request_id(),
-            "trace_id": current_trace_id(),
-            "span_id": current_span_id(),
-        }
-        run_id = run_id_var.get()
-        if run_id:
-            entry["run_id"] = run_id
-        entry.update(redact(_extra_fields(record)))
+        entry = _json_entry(
+            record.created,
+            record.levelname.lower(),
+            record.getMessage(),
+            record.name,
+            _extra_fields(record),
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _ENCODER.encode(entry)
+
+
+# The handler configure_logging() installed on the root logger, while it is the only one.
+_json_handler: dict[str, logging.StreamHandler[Any] | None] = {"handler": None}
+
+
+def log_fields(logger: logging.Logger, level: int, event: str, fields: dict[str, Any]) -> None:
+    """``logger.log(level, event, extra=fields)``, the same line, for a hot path.
+
+    When the record would reach only the JSON handler that configure_logging()
+    installed (no other handler or filter anywhere on its way), the line is
+    formatted and written directly: the stdlib's LogRecord, caller lookup and
+    handler chain cost several times the formatting itself. Otherwise (a test's
+    capture handler, a console format, another handler) it goes through logging.
+    """
+    handler = _json_handler["handler"]
+    root = logging.root
+    if (
+        handler is None
+        or logger.disabled
+        or logger.parent is not root
+        or logger.handlers
+        or logger.filters
+        or not logger.propagate
+        or root.filters
+        or handler.filters
+        or len(root.handlers) != 1
+        or root.handlers[0] is not handler
+    ):
+        logger.log(level, event, extra=fields)
+        return
+    if not logger.isEnabledFor(level) or level < handler.level:
+        return
+    entry = _json_entry(
+        time.time(), logging.getLevelName(level).lower(), event, logger.name, fields
+    )
+    line = _ENCODER.encode(entry) + handler.terminator
+    try:
+        with handler.lock:  # type: ignore[union-attr]
+            handler.stream.write(line)
+            handler.stream.flush()
+    except Exception:  # as StreamHandler.emit: a failing stream never fails the caller
+        handler.handleError(logging.makeLogRecord({"name": logger.name, "msg": event}))
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -110,6 +167,7 @@ def configure_logging(
     _state["log_payloads"] = log_payloads
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    _json_handler["handler"] = handler if fmt == "json" else None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

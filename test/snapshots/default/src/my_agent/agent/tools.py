@@ -24,6 +24,8 @@ from typing import Annotated, Any, Literal, cast, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .context_window import estimate_tools_tokens
+
 logger = logging.getLogger(__name__)
 
 ToolFunc = Callable[..., str | Awaitable[str]]
@@ -133,14 +135,19 @@ class RemoteTool:
 class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, Tool | RemoteTool] = {}
+        # The schemas and their token estimate, built once per set of tools:
+        # every turn sends them, and estimating means serialising them.
+        self._schemas: tuple[list[dict[str, Any]], int] | None = None
 
     def register(self, tool: Tool | RemoteTool) -> None:
         if tool.name in self._tools:
             raise ValueError(f"tool {tool.name!r} is already registered")
         self._tools[tool.name] = tool
+        self._schemas = None
 
     def unregister(self, name: str) -> None:
         self._tools.pop(name, None)
+        self._schemas = None
 
     def server_of(self, name: str) -> str | None:
         """The MCP server a tool comes from; None for a built-in (or unknown) tool."""
@@ -151,7 +158,17 @@ class ToolRegistry:
         return sorted(self._tools)
 
     def schemas(self) -> list[dict[str, Any]]:
-        return [self._tools[name].schema() for name in self.names()]
+        return list(self._built()[0])
+
+    def schemas_tokens(self) -> int:
+        """The estimated prompt tokens of ``schemas()``."""
+        return self._built()[1]
+
+    def _built(self) -> tuple[list[dict[str, Any]], int]:
+        if self._schemas is None:
+            schemas = [self._tools[name].schema() for name in self.names()]
+            self._schemas = (schemas, estimate_tools_tokens(schemas))
+        return self._schemas
 
     async def call(self, name: str, arguments: str) -> tuple[ToolStatus, str]:
         """Run a tool; failures become ``("error", reason)`` for the model, never exceptions."""

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from .. import observability
 from ..config import Settings
 from ..middleware import ASGIApp
-from ..middleware.access_log import AccessLogMiddleware
 from ..middleware.admission import AdmissionMiddleware
 from ..middleware.body_limit import BodyLimitMiddleware
 from ..middleware.request_context import RequestContextMiddleware
@@ -33,7 +32,7 @@ __all__ = [
 def wrap_app(app: ASGIApp, settings: Settings, services: Callable[[], Services | None]) -> ASGIApp:
     """``app`` (the framework's app behind its route labeller) in the middleware stack.
 
-    Outermost first: observability -> request context -> access log -> admission
+    Outermost first: observability -> request context and access line -> admission
     (drain, API key, rate limit, turn slots; ``services`` gives the running
     services) -> body limit -> the playground's files (when PLAYGROUND_ENABLED)
     -> ``/mcp`` (when MCP_SERVER_ENABLED) -> app.
@@ -46,6 +45,5 @@ def wrap_app(app: ASGIApp, settings: Settings, services: Callable[[], Services |
         body_read_timeout=settings.body_read_timeout,
     )
     wrapped = AdmissionMiddleware(wrapped, services)
-    wrapped = AccessLogMiddleware(wrapped)
     wrapped = RequestContextMiddleware(wrapped)
     return observability.instrument_app(wrapped, settings)

@@ -278,7 +278,11 @@ class Agent:
         turn: _Turn,
     ) -> Completion:
         window = context_window.fit(
-            messages, tools, self.limits.max_input_tokens, _current_user_index(messages)
+            messages,
+            tools,
+            self.limits.max_input_tokens,
+            _current_user_index(messages),
+            tools_tokens=self.tools.schemas_tokens(),
         )
         if window.dropped_messages > turn.trimmed_messages:
             turn.trimmed_messages = window.dropped_messages
