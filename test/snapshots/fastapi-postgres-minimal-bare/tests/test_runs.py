@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from saq import Job, Status
 
 from durable_conversation_ledger_agent_europe.agent.budget import TokenBudget
 from durable_conversation_ledger_agent_europe.agent.fake import FakeChatModel
@@ -33,6 +34,7 @@ from durable_conversation_ledger_agent_europe.agent.schemas import ChatRequest
 from durable_conversation_ledger_agent_europe.agent.tools import default_registry
 from durable_conversation_ledger_agent_europe.runs.events import MemoryRunEventLog
 from durable_conversation_ledger_agent_europe.runs.execute import RunContext, execute_run, run_agent
+from durable_conversation_ledger_agent_europe.runs.queue_saq import RUN_FUNCTION, RUN_MAX_ATTEMPTS, RunsQueue
 from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
 
 from api_client import TestClient
@@ -430,3 +432,46 @@ def test_a_stopping_worker_hands_its_run_back(shared: Runs, workers: Workers) ->
     names = [name for _, name, _ in shared.events(run["id"])]
     assert names.count("retry") == 1
     assert names[-1] == "done"
+
+
+LOST_RUNS = 8
+
+
+async def test_a_sweep_of_a_lost_workers_runs_queues_each_once_within_its_lock() -> None:
+    """A lost worker's runs (active, heartbeat silent) are swept in far less than the
+    sweep's lock, so a second worker sweeping once the lock expired finds nothing
+    left: each run is queued again exactly once, never twice (two attempts at once)."""
+    if not STORE_URL:
+        pytest.skip("DATABASE_URL is not set: no live store to test against")
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    first = RunsQueue.from_url(STORE_URL, name=name)
+    second = RunsQueue.from_url(STORE_URL, name=name)
+    await first.connect()
+    await second.connect()
+    try:
+        keys = sorted(f"lost-{i}" for i in range(LOST_RUNS))
+        for key in keys:
+            await first.enqueue(
+                Job(function=RUN_FUNCTION, key=key, heartbeat=1, retries=RUN_MAX_ATTEMPTS)
+            )
+        for _ in keys:  # taken by a worker that then dies: active, no more heartbeat
+            job = await first.dequeue(timeout=5)
+            assert job is not None
+            await job.update(status=Status.ACTIVE, started=int(time.time() * 1000))
+        await asyncio.sleep(1.5)
+        lock = 1
+        sweeps = [asyncio.create_task(first.sweep(lock))]
+        await asyncio.sleep(lock + 0.2)  # the lock has expired: another worker sweeps too
+        sweeps.append(asyncio.create_task(second.sweep(lock)))
+        _, pending = await asyncio.wait(sweeps, timeout=5)
+        for task in pending:
+            task.cancel()
+        assert not pending, "sweeping the lost runs took more than 5 s"
+        assert sum(len(task.result()) for task in sweeps) == LOST_RUNS
+        requeued: list[str] = []
+        while (job := await first.dequeue(timeout=1)) is not None:
+            requeued.append(job.key)
+        assert sorted(requeued) == keys
+    finally:
+        await first.disconnect()
+        await second.disconnect()
