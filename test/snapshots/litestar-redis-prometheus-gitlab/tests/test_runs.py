@@ -343,6 +343,22 @@ def test_runs_spend_the_token_budget(client_factory: ClientFactory) -> None:
     assert_error(client.post("/v1/runs", json=TOOL_MESSAGE, headers=ONE), 429, "budget_exceeded")
 
 
+async def test_a_run_taken_over_after_its_final_event_keeps_its_outcome() -> None:
+    # The worker wrote "done", then died before the queue marked the job complete:
+    # the takeover must not execute the turn again (two outcomes, two "done").
+    store = MemorySessionStore(max_messages=50)
+    model = FakeChatModel()
+    agent = Agent(model, default_registry(), store, TokenBudget(store, 0), AgentLimits())
+    events = MemoryRunEventLog(60)
+    ctx = RunContext(agent, events, store, 60)
+    first = await execute_run(ctx, "r1", ChatRequest(**TOOL_MESSAGE), trace_id="t", attempt=1)
+    before = await events.read("r1", 0)
+    again = await execute_run(ctx, "r1", ChatRequest(**TOOL_MESSAGE), trace_id="t", attempt=2)
+    assert again == first
+    assert await events.read("r1", 0) == before  # no retry, nothing executed twice
+    assert [e.event for e in before].count("done") == 1
+
+
 async def test_a_worker_runs_the_services_agent_and_spends_on_the_queuing_key() -> None:
     # A worker is another process: the key that queued the run comes with the job.
     store = MemorySessionStore(max_messages=50)
@@ -449,7 +465,7 @@ async def test_a_sweep_of_a_lost_workers_runs_queues_each_once_within_its_lock()
     await first.connect()
     await second.connect()
     try:
-        keys = sorted(f"lost-{i}" for i in range(LOST_RUNS))
+        keys = sorted(f"{name}-lost-{i}" for i in range(LOST_RUNS))  # job keys are unique per store
         for key in keys:
             await first.enqueue(
                 Job(function=RUN_FUNCTION, key=key, heartbeat=1, retries=RUN_MAX_ATTEMPTS)

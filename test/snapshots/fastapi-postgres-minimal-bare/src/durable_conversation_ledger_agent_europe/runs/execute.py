@@ -24,7 +24,7 @@ from ..context import run_id_var, trace_id_var
 from ..sessions.base import SessionStore
 from ..web.errors import AgentError
 from .events import RunEventLog
-from .model import RETRY_EVENT, RunOutcome
+from .model import END_EVENTS, RETRY_EVENT, RunOutcome, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,25 @@ async def cancel_requested(ctx: RunContext, run_id: str) -> bool:
     return await ctx.store.get_counter(_cancel_key(run_id)) > 0
 
 
+async def recorded_outcome(events: RunEventLog, run_id: str) -> RunOutcome | None:
+    """The outcome an earlier attempt already wrote as its final event, if any.
+
+    A worker lost after writing ``done`` or ``error`` but before the queue marked
+    the job complete leaves a finished run that is taken over: the next attempt
+    keeps that outcome instead of executing the turn a second time."""
+    after = 0
+    while batch := await events.read(run_id, after):
+        for item in batch:
+            if item.event in END_EVENTS:
+                if item.event == "done":
+                    return RunOutcome(status="succeeded", result=item.data)
+                cancelled = item.data.get("code") == RunCancelled.code
+                status: RunStatus = "cancelled" if cancelled else "failed"
+                return RunOutcome(status=status, error=item.data)
+        after = batch[-1].seq
+    return None
+
+
 @contextmanager
 def run_log_context(run_id: str, trace_id: str) -> Iterator[None]:
     """Every log line while a run executes carries its ``run_id`` (and the trace
@@ -101,6 +120,13 @@ async def execute_run(
     current_owner.set(BudgetOwner(key_id) if key_id else None)
     with run_log_context(run_id, trace_id):
         if attempt > 1:
+            recorded = await recorded_outcome(ctx.events, run_id)
+            if recorded is not None:
+                logger.info(
+                    "run taken over after it finished, its outcome kept",
+                    extra={"attempt": attempt, "status": recorded.status},
+                )
+                return recorded
             logger.warning("run taken over after a lost attempt", extra={"attempt": attempt})
             await ctx.events.append(run_id, RETRY_EVENT, {"attempt": attempt})
         logger.info("run started", extra={"attempt": attempt})
