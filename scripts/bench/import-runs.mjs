@@ -39,6 +39,7 @@ for (const preset of fs.existsSync(reportDir) ? fs.readdirSync(reportDir).sort()
     sigterm: r.sigterm,
     sigkill: r.sigkill,
     retried_runs: r.retried_runs,
+    outcomes_kept_on_takeover: r.outcomes_kept_on_takeover,
     stage_driver_s: r.seconds,
   };
   imported.push(preset);

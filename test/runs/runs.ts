@@ -22,8 +22,8 @@
  * queued), RUNS_KILL_GAP_MS (1500, SIGTERM -> SIGKILL), RUNS_STOP_TIMEOUT (15, podman
  * stop -t), RUNS_DEADLINE_S (75, for the whole load), RUNS_REPORT (JSON for the pipeline
  * report), RUNS_ENGINE (podman). Loopback only; every wait has a deadline.
- * The worker's log lines read here: "run started", "run finished" and "run attempt
- * interrupted, handed back to the queue" (runs/execute.py), "shutdown signal received, ..."
+ * The worker's log lines read here: "run started", "run finished", "run attempt
+ * interrupted, handed back to the queue" and "run taken over after it finished, ..." (runs/execute.py), "shutdown signal received, ..."
  * (runs/worker.py), JSON (LOG_FORMAT=json) with run_id and timestamp.
  */
 import { execFile } from 'node:child_process';
@@ -303,7 +303,7 @@ async function main(): Promise<number> {
 
   // The load, and the two workers lost in the middle of it.
   const queued: Run[] = [];
-  let signals: Promise<{ termAt: number; killAt: number; termExit: string }> | undefined;
+  let signals: Promise<{ termAt: number; killAt: number; killedAt: number; termExit: string }> | undefined;
   const tLoad = nowS();
   const indexes = Array.from({ length: total }, (_, i) => i);
   const queueErrors: string[] = [];
@@ -324,13 +324,14 @@ async function main(): Promise<number> {
         await sleep(killGapMs);
         const killAt = nowS();
         await run(engine, ['kill', '-s', 'KILL', killWorker]);
+        const killedAt = nowS(); // the process died between killAt and now
         await marker('sigkill-sent');
-        return { termAt, killAt, termExit: await stop };
+        return { termAt, killAt, killedAt, termExit: await stop };
       })();
     }
   });
   check(`${total} runs queued through the api`, queueErrors.length === 0 && queued.filter(Boolean).length === total, queueErrors.slice(0, 5).join('; '));
-  const sig = await (signals ?? Promise.resolve({ termAt: NaN, killAt: NaN, termExit: 'never signalled' }));
+  const sig = await (signals ?? Promise.resolve({ termAt: NaN, killAt: NaN, killedAt: NaN, termExit: 'never signalled' }));
 
   // Every run to its end: poll the ones not finished yet.
   const runs = new Map<string, Run>();
@@ -399,7 +400,7 @@ async function main(): Promise<number> {
   for (const [id, list] of attempts) {
     for (const a of list) {
       if (a.end === undefined && a.worker === killWorker) {
-        a.end = sig.killAt;
+        a.end = Math.max(a.start, sig.killedAt);
         a.how = 'killed';
         lost.push(id);
       }
@@ -413,8 +414,8 @@ async function main(): Promise<number> {
   check('no run executed twice at the same time (attempt intervals from the workers\' logs)', overlapping.length === 0, ids(overlapping, 5));
   check(`the SIGKILL landed mid-run (${killWorker} had runs in flight)`, lost.length > 0, `${lost.length} runs in flight on ${killWorker}: ${ids(lost, 5)}`);
   const lostRuns = lost.map((id) => runs.get(id)).filter((r): r is Run => !!r);
-  const takeovers = lost.map((id) => attempts.get(id)!.filter((a) => a.start > sig.killAt).map((a) => a.start)).flat();
-  const untaken = lost.filter((id) => !attempts.get(id)!.some((a) => a.start > sig.killAt && a.how === 'finished'));
+  const takeovers = lost.map((id) => attempts.get(id)!.filter((a) => a.worker !== killWorker && a.start > sig.killAt).map((a) => a.start)).flat();
+  const untaken = lost.filter((id) => !attempts.get(id)!.some((a) => a.worker !== killWorker && a.start > sig.killAt && a.how === 'finished'));
   check("every run of the killed worker was taken over and finished by another", untaken.length === 0, untaken.length ? ids(untaken) : '');
 
   // The SIGTERMed worker: what it had at the signal, and that it took nothing after.
@@ -450,6 +451,8 @@ async function main(): Promise<number> {
       recovered_after_s: lostRuns.length ? round(Math.max(...lostRuns.map((r) => r.finished_at ?? NaN)) - sig.killAt) : null,
     },
     retried_runs: eventCounts.filter((c) => c.retry === 1).length,
+    // taken over after their final event was written: the outcome kept, the turn not run again
+    outcomes_kept_on_takeover: logs.filter((l) => l.run_id && loadIds.has(l.run_id) && l.event.startsWith('run taken over after it finished')).length,
     load_started_at: tLoad,
     seconds: round((performance.now() - t0) / 1000, 1),
   };
