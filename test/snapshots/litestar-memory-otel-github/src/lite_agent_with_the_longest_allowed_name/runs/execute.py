@@ -74,8 +74,9 @@ async def recorded_outcome(events: RunEventLog, run_id: str) -> RunOutcome | Non
     """The outcome an earlier attempt already wrote as its final event, if any.
 
     A worker lost after writing ``done`` or ``error`` but before the queue marked
-    the job complete leaves a finished run that is taken over: the next attempt
-    keeps that outcome instead of executing the turn a second time."""
+    the job complete leaves a finished run that is taken over; SAQ's sweep can
+    also queue a just-finished run again. Either way the next execution keeps
+    that outcome instead of executing the turn a second time."""
     after = 0
     while batch := await events.read(run_id, after):
         for item in batch:
@@ -119,14 +120,16 @@ async def execute_run(
     # The run spends on the budget of the API key that queued it (agent/key_budget.py).
     current_owner.set(BudgetOwner(key_id) if key_id else None)
     with run_log_context(run_id, trace_id):
+        # Also at attempt 1: a sweep working from a stale copy of the queue can queue
+        # a run again that has just finished, with its attempt count unchanged.
+        recorded = await recorded_outcome(ctx.events, run_id)
+        if recorded is not None:
+            logger.info(
+                "run taken over after it finished, its outcome kept",
+                extra={"attempt": attempt, "status": recorded.status},
+            )
+            return recorded
         if attempt > 1:
-            recorded = await recorded_outcome(ctx.events, run_id)
-            if recorded is not None:
-                logger.info(
-                    "run taken over after it finished, its outcome kept",
-                    extra={"attempt": attempt, "status": recorded.status},
-                )
-                return recorded
             logger.warning("run taken over after a lost attempt", extra={"attempt": attempt})
             await ctx.events.append(run_id, RETRY_EVENT, {"attempt": attempt})
         logger.info("run started", extra={"attempt": attempt})
