@@ -9,14 +9,14 @@
 #   --from STAGE   this stage and the ones after it
 #   --containers all|auto|none
 #                  which presets run the container stages (build, run, conformance,
-#                  drain, eval, faults): auto (default) = the first preset of each framework x store
+#                  drain, runs, eval, faults): auto (default) = the first preset of each framework x store
 #                  pair plus any preset named "default"; all; none
 #   --fail-fast    stop at the first failure (default: finish the other presets)
 #   --keep         leave the conformance container running afterwards
 #   -h, --help
 #
 # Stages, in order: generate lint python observability build run conformance mcp
-# browser drain eval faults report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
+# browser drain runs eval faults report. (browser: the playground in Debian's headless chromium, CHROMIUM.)
 # A stage that needs an earlier one's product takes it from out/ (generate ->
 # out/<preset>, build -> the image localhost/cas-<preset>:pipeline; with
 # PIPELINE_ID=x, cas-x-<preset>, so two checkouts can run it at once); the
@@ -31,7 +31,8 @@
 # under `pyenv root`/versions or as pythonX.Y on PATH; set: that interpreter for
 # every preset), PIPELINE_PRESETS (test/presets),
 # PIPELINE_SNAPSHOTS (test/snapshots), DRAIN_LATENCY_MS (2500),
-# DRAIN_SHUTDOWN_TIMEOUT (15), CONFORMANCE_FUZZ_COUNT (1000), CHROMIUM
+# DRAIN_SHUTDOWN_TIMEOUT (15), RUNS_COUNT (500), RUNS_LATENCY_MS (500),
+# RUNS_VISIBILITY_TIMEOUT (8), CONFORMANCE_FUZZ_COUNT (1000), CHROMIUM
 # (/usr/bin/chromium), OBS_PORT_BASE
 # (PIPELINE_PORT_BASE+40: scripts/verify-observability.sh's ports +10, +20, +40).
 set -euo pipefail
@@ -39,8 +40,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-ALL_STAGES=(generate lint python observability build run conformance mcp browser drain eval faults report)
-CONTAINER_STAGES=" build run conformance mcp browser drain eval faults "
+ALL_STAGES=(generate lint python observability build run conformance mcp browser drain runs eval faults report)
+CONTAINER_STAGES=" build run conformance mcp browser drain runs eval faults "
 OUT=$(realpath -m "${PIPELINE_OUT:-out}")
 ENGINE="${ENGINE:-podman}"
 # Unset: per preset, the local base whose python3 is the preset's Python where
@@ -60,6 +61,10 @@ FAULTS_PORT=$((PORT_BASE + 5))   # the faults container
 FAULTS_UPSTREAM_PORT=$((PORT_BASE + 6)) # the misbehaving model endpoint it calls
 MCP_APP_PORT=$((PORT_BASE + 7))  # the mcp stage's container
 MCP_TOOLS_PORT=$((PORT_BASE + 8)) # the MCP server beside it
+RUNS_API_PORT=$((PORT_BASE + 9))      # the runs stage: the api
+RUNS_WORKER_A_PORT=$((PORT_BASE + 10)) # its workers' probe ports: the one that gets SIGTERM,
+RUNS_WORKER_B_PORT=$((PORT_BASE + 11)) # the one that gets SIGKILL (its replacement takes the port over),
+RUNS_WORKER_C_PORT=$((PORT_BASE + 12)) # the SIGTERMed one's replacement
 FALLBACK_PRIMARY_PORT=$((PORT_BASE + 16)) # conformance's fallback pass: the failing primary model endpoint
 FALLBACK_SPARE_PORT=$((PORT_BASE + 17))   # and the spare it falls back to
 export OBS_PORT_BASE="${OBS_PORT_BASE:-$((PORT_BASE + 40))}" # verify-observability: +10 service, +20 Prometheus, +40 OTLP
@@ -689,6 +694,98 @@ stage_drain() {
   return $rc
 }
 
+# runs: background runs (CONTRACT.md "Background runs") on the shared Redis or Postgres,
+# run as a cluster would: for Postgres ROLE=migrate first (must exit 0), then the api
+# and two workers, all the same hardened image, on a queue of this run's own
+# (RUN_QUEUE_NAME), so runs an earlier preset left on the shared store stay out of it.
+# test/runs/runs.ts queues RUNS_COUNT runs through the api (fake model, FAKE_LLM_LATENCY_MS
+# so the kills land mid-run) and, mid-load, SIGTERMs one worker and SIGKILLs the
+# other; this stage plays the orchestrator and starts a replacement for each (the
+# markers in RUNS_CONTROL_DIR say when). Checks and figures: out/report/<preset>/runs.json.
+RUNS_COUNT="${RUNS_COUNT:-500}"
+RUNS_LATENCY_MS="${RUNS_LATENCY_MS:-500}"
+RUNS_VISIBILITY_TIMEOUT="${RUNS_VISIBILITY_TIMEOUT:-8}" # short, so a SIGKILLed worker's runs are taken over within the stage's budget
+
+# wait_marker FILE PID: until FILE exists; false if PID ended first, or after 90 s.
+wait_marker() {
+  local deadline=$((SECONDS + 90))
+  while [[ ! -e $1 ]]; do
+    kill -0 "$2" 2>/dev/null || return 1
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+stage_runs() {
+  local p=$1 log=$2
+  local store n="$CAS-$p-runs" image="localhost/$CAS-$p:pipeline"
+  store=$(answer "$p" store)
+  mkdir -p "$(frag "$p")"
+  rm -f "$(frag "$p")/runs.json"
+  if [[ $store != redis && $store != postgres ]]; then
+    echo "  skipped: memory store (runs execute in the api process, there are no workers to lose)"
+    return 0
+  fi
+  local queue
+  queue=$(printf '%s' "$CAS-$p-$(date +%s)" | tr -c 'A-Za-z0-9_-' '-' | tail -c 64)
+  local ctl="$OUT/work/$p-runs"
+  rm -rf "$ctl"
+  mkdir -p "$ctl"
+  local envs=("API_KEYS=$API_KEY,$SECOND_KEY" "RUN_QUEUE_NAME=$queue" "LOG_FORMAT=json"
+    "FAKE_LLM_LATENCY_MS=$RUNS_LATENCY_MS" "RUN_VISIBILITY_TIMEOUT=$RUNS_VISIBILITY_TIMEOUT"
+    "RUN_CONCURRENCY=16" "SHUTDOWN_TIMEOUT=10")
+  local rc=0
+  if [[ $store == postgres ]]; then
+    scripts/services.sh start postgres >>"$log" 2>&1 || return 1
+    eval "$(scripts/services.sh env postgres)"
+    remove_container "$n-migrate"
+    $ENGINE run --name "$n-migrate" --read-only --tmpfs /tmp --cap-drop=ALL --security-opt no-new-privileges \
+      --user 10001 --network host -e ROLE=migrate -e SESSION_STORE=postgres -e "DATABASE_URL=$DATABASE_URL" \
+      -e "RUN_QUEUE_NAME=$queue" -e LOG_FORMAT=json "$image" >>"$log" 2>&1 || rc=$?
+    save_logs "$p" "$n-migrate"
+    remove_container "$n-migrate"
+    ((rc == 0)) || { echo "  ROLE=migrate exited $rc (log: $log)"; return 1; }
+    echo "  ROLE=migrate: exit 0"
+  fi
+  start_container "$p" "$n-api" "$RUNS_API_PORT" "$log" ROLE=api "${envs[@]}" >/dev/null || { echo "  the api (ROLE=api) did not start (log: $log)"; return 1; }
+  local pa pb
+  start_container "$p" "$n-worker-a" "$RUNS_WORKER_A_PORT" "$log" ROLE=worker "${envs[@]}" >/dev/null &
+  pa=$!
+  start_container "$p" "$n-worker-b" "$RUNS_WORKER_B_PORT" "$log" ROLE=worker "${envs[@]}" >/dev/null &
+  pb=$!
+  wait "$pa" || rc=1
+  wait "$pb" || rc=1
+  ((rc == 0)) || { echo "  a worker (ROLE=worker) did not start (log: $log)"; return 1; }
+  echo "  api and 2 workers healthy, queue $queue"
+  RUNS_BASE_URL=$(base_url_for "$RUNS_API_PORT") RUNS_API_KEY=$API_KEY RUNS_OTHER_KEY=$SECOND_KEY \
+    RUNS_SIGTERM_WORKER="$n-worker-a" RUNS_SIGKILL_WORKER="$n-worker-b" \
+    RUNS_WORKERS="$n-worker-a,$n-worker-b,$n-worker-c,$n-worker-d" RUNS_CONTROL_DIR="$ctl" \
+    RUNS_COUNT=$RUNS_COUNT RUNS_ENGINE=$ENGINE RUNS_REPORT="$(frag "$p")/runs.json" \
+    npx tsx test/runs/runs.ts >>"$log" 2>&1 &
+  local driver=$! pc="" pd=""
+  # The orchestrator's part: a replacement as soon as a worker is lost (the
+  # SIGKILLed one's on its probe port, once it is gone).
+  if wait_marker "$ctl/sigterm-sent" "$driver"; then
+    start_container "$p" "$n-worker-c" "$RUNS_WORKER_C_PORT" "$log" ROLE=worker "${envs[@]}" >/dev/null &
+    pc=$!
+  fi
+  if wait_marker "$ctl/sigkill-sent" "$driver"; then
+    timeout 20 $ENGINE wait "$n-worker-b" >/dev/null 2>&1 || true
+    start_container "$p" "$n-worker-d" "$RUNS_WORKER_B_PORT" "$log" ROLE=worker "${envs[@]}" >/dev/null &
+    pd=$!
+  fi
+  wait "$driver" || rc=1
+  [[ -z $pc ]] || wait "$pc" || { echo "  the SIGTERMed worker's replacement did not start"; rc=1; }
+  [[ -z $pd ]] || wait "$pd" || { echo "  the SIGKILLed worker's replacement did not start"; rc=1; }
+  grep -E '^(PASS|FAIL) |passed, |^figures: |^runs: ' "$log" | sed 's/^/  /'
+  for r in api worker-a worker-b worker-c worker-d; do
+    save_logs "$p" "$n-$r"
+    remove_container "$n-$r"
+  done
+  ((rc)) && echo "  containers' logs: $OUT/logs/$p/container-$n-*.log"
+  return $rc
+}
+
 # eval: the generated project's own `make eval` (evals/, pytest over HTTP) against the
 # hardened container with the fake model: every golden and red-team case passes and
 # the gate passes. Then a container whose fake model misbehaves on purpose
@@ -823,6 +920,7 @@ cleanup() {
     remove_container "$CAS-$p-faults-conn"
     remove_container "$CAS-$p-faults"
     remove_container "$CAS-$p-mcp"
+    for r in api worker-a worker-b worker-c worker-d migrate; do remove_container "$CAS-$p-runs-$r"; done
   done
 }
 trap cleanup EXIT

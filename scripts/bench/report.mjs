@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GROUPS, ROOT } from './lib.mjs';
+import { readRunsPipeline, runsPipelineSection } from './report-runs.mjs';
 import { speedTargets, streamingSection } from './report-speed.mjs';
 
 const MB = 1e6;
@@ -510,6 +511,7 @@ export function renderBenchmarks(results) {
     ...cacheSection(results.groups?.cache),
     ...streamingSection(results.groups?.streaming, groupHeader),
     ...burstSection(results.groups?.burst),
+    ...runsPipelineSection(readRunsPipeline()),
   ];
   return `${out
     .join('\n')

@@ -5,7 +5,7 @@
 //   node scripts/pipeline/report.mjs OUT --faults PRESET     -> the faults stage's table on stdout
 // Reads the fragments scripts/pipeline.sh leaves in OUT/report/<preset>/:
 // stages.tsv, build.json, history.json, run.json, observability.json and
-// conformance*.json (vitest's JSON reporter), drain.json, browser.json (+ the playground
+// conformance*.json (vitest's JSON reporter), drain.json, runs.json (test/runs), browser.json (+ the playground
 // screenshots next to it), eval.json, faults.json and faults-<concern>.json (test/faults).
 // Missing fragments are reported as "not run".
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -119,6 +119,7 @@ function presetReport(p) {
   history ??= [];
   const run = readJson(join(dir, 'run.json'));
   const drain = readJson(join(dir, 'drain.json'));
+  const runs = readJson(join(dir, 'runs.json'));
   const browserRun = readJson(join(dir, 'browser.json'));
   const browser = browserRun
     ? {
@@ -162,6 +163,7 @@ function presetReport(p) {
     },
     observability: vitestCounts(join(dir, 'observability.json')),
     drain,
+    runs,
     browser,
     evals,
     faults: faultsReport(dir),
@@ -185,7 +187,22 @@ const reports = presets.map((p) => {
   writeFileSync(join(out, 'report', `${p}.json`), `${JSON.stringify(r, null, 2)}\n`);
   return r;
 });
-const stageNames = ['generate', 'lint', 'python', 'observability', 'build', 'run', 'conformance', 'mcp', 'browser', 'drain', 'eval', 'faults', 'report'];
+const stageNames = [
+  'generate',
+  'lint',
+  'python',
+  'observability',
+  'build',
+  'run',
+  'conformance',
+  'mcp',
+  'browser',
+  'drain',
+  'runs',
+  'eval',
+  'faults',
+  'report',
+];
 const lines = [];
 lines.push('# Verification pipeline report', '');
 lines.push('Stage durations in seconds (`–` not run for this preset, `FAIL` failed).', '');
@@ -214,6 +231,29 @@ for (const r of reports) {
   lines.push(
     `| ${r.preset} | ${mb(r.image?.size_bytes)} | ${s(r.build?.cold_s)} | ${s(r.build?.warm_s)} | ${s(r.time_to_healthy_s)} | ${c(r.conformance?.auth_on)} | ${c(r.conformance?.auth_off_docs_off_rate_limited)} | ${c(r.conformance?.token_budget)} | ${c(r.conformance?.fallback_models_response_cache)} | ${c(r.conformance?.mcp)} | ${d} |`,
   );
+}
+const runRows = reports.filter((r) => r.runs);
+if (runRows.length) {
+  lines.push('', '## Background runs (test/runs: api + 2 workers, one SIGTERMed and one SIGKILLed mid-load, replaced)', '');
+  lines.push(
+    '| preset | checks | runs | runs/s | queue wait p50 / p99 | SIGTERM: in flight, finished in grace | SIGKILL: runs lost, taken over after, all finished after |',
+  );
+  lines.push('| --- | --- | ---: | ---: | ---: | --- | --- |');
+  const runFailures = [];
+  for (const r of runRows) {
+    const x = r.runs;
+    const n = x.checks?.length ?? 0;
+    const bad = (x.checks ?? []).filter((c) => !c.ok);
+    const w = x.queue_wait_s;
+    const k = x.sigkill;
+    const t = k?.taken_over_after_s;
+    const took = t == null ? '–' : typeof t === 'number' ? `${t} s` : `${t.first}–${t.last} s`;
+    lines.push(
+      `| ${r.preset} | ${n - bad.length}/${n} passed | ${x.succeeded ?? '–'}/${x.runs ?? '–'} | ${x.runs_per_s ?? '–'} | ${w ? `${w.p50} / ${w.p99} s` : '–'} | ${x.sigterm ? `${x.sigterm.in_flight}, ${x.sigterm.finished_in_grace} (exit ${x.sigterm.exit})` : '–'} | ${k ? `${k.runs_lost}, ${took}, ${s(k.recovered_after_s)}` : '–'} |`,
+    );
+    for (const c of bad) runFailures.push(`- ${r.preset}: failed: ${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+  }
+  if (runFailures.length) lines.push('', ...runFailures);
 }
 const evalRows = reports.filter((r) => r.evals);
 if (evalRows.length) {

@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from saq import Job, Status
 
 from support_bot import observability
 from support_bot.agent.budget import TokenBudget
@@ -39,7 +40,7 @@ from support_bot.agent.tools import default_registry
 from support_bot.observability import _state
 from support_bot.runs.events import MemoryRunEventLog
 from support_bot.runs.execute import RunContext, execute_run, run_agent
-from support_bot.runs.queue_saq import SaqRuns
+from support_bot.runs.queue_saq import RUN_FUNCTION, RUN_MAX_ATTEMPTS, RunsQueue, SaqRuns
 from support_bot.runs.worker import job_function
 from support_bot.sessions.memory import MemorySessionStore
 
@@ -354,6 +355,24 @@ def test_runs_spend_the_token_budget(client_factory: ClientFactory) -> None:
     assert_error(client.post("/v1/runs", json=TOOL_MESSAGE, headers=ONE), 429, "budget_exceeded")
 
 
+@pytest.mark.parametrize("attempt", [2, 1])
+async def test_a_run_taken_over_after_its_final_event_keeps_its_outcome(attempt: int) -> None:
+    # The worker wrote "done", then died before the queue marked the job complete
+    # (attempt 2), or a stale sweep queued the finished run again (attempt 1): the
+    # next execution must not run the turn again (two outcomes, two "done").
+    store = MemorySessionStore(max_messages=50)
+    model = FakeChatModel()
+    agent = Agent(model, default_registry(), store, TokenBudget(store, 0), AgentLimits())
+    events = MemoryRunEventLog(60)
+    ctx = RunContext(agent, events, store, 60)
+    first = await execute_run(ctx, "r1", ChatRequest(**TOOL_MESSAGE), trace_id="t", attempt=1)
+    before = await events.read("r1", 0)
+    again = await execute_run(ctx, "r1", ChatRequest(**TOOL_MESSAGE), trace_id="t", attempt=attempt)
+    assert again == first
+    assert await events.read("r1", 0) == before  # no retry, nothing executed twice
+    assert [e.event for e in before].count("done") == 1
+
+
 async def test_a_worker_runs_the_services_agent_and_spends_on_the_queuing_key() -> None:
     # A worker is another process: the key that queued the run comes with the job.
     store = MemorySessionStore(max_messages=50)
@@ -443,6 +462,49 @@ def test_a_stopping_worker_hands_its_run_back(shared: Runs, workers: Workers) ->
     names = [name for _, name, _ in shared.events(run["id"])]
     assert names.count("retry") == 1
     assert names[-1] == "done"
+
+
+LOST_RUNS = 8
+
+
+async def test_a_sweep_of_a_lost_workers_runs_queues_each_once_within_its_lock() -> None:
+    """A lost worker's runs (active, heartbeat silent) are swept in far less than the
+    sweep's lock, so a second worker sweeping once the lock expired finds nothing
+    left: each run is queued again exactly once, never twice (two attempts at once)."""
+    if not STORE_URL:
+        pytest.skip("REDIS_URL is not set: no live store to test against")
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    first = RunsQueue.from_url(STORE_URL, name=name)
+    second = RunsQueue.from_url(STORE_URL, name=name)
+    await first.connect()
+    await second.connect()
+    try:
+        keys = sorted(f"{name}-lost-{i}" for i in range(LOST_RUNS))  # job keys are unique per store
+        for key in keys:
+            await first.enqueue(
+                Job(function=RUN_FUNCTION, key=key, heartbeat=1, retries=RUN_MAX_ATTEMPTS)
+            )
+        for _ in keys:  # taken by a worker that then dies: active, no more heartbeat
+            job = await first.dequeue(timeout=5)
+            assert job is not None
+            await job.update(status=Status.ACTIVE, started=int(time.time() * 1000))
+        await asyncio.sleep(1.5)
+        lock = 1
+        sweeps = [asyncio.create_task(first.sweep(lock))]
+        await asyncio.sleep(lock + 0.2)  # the lock has expired: another worker sweeps too
+        sweeps.append(asyncio.create_task(second.sweep(lock)))
+        _, pending = await asyncio.wait(sweeps, timeout=5)
+        for task in pending:
+            task.cancel()
+        assert not pending, "sweeping the lost runs took more than 5 s"
+        assert sum(len(task.result()) for task in sweeps) == LOST_RUNS
+        requeued: list[str] = []
+        while (job := await first.dequeue(timeout=1)) is not None:
+            requeued.append(job.key)
+        assert sorted(requeued) == keys
+    finally:
+        await first.disconnect()
+        await second.disconnect()
 
 
 def metric_value(text: str, sample: str) -> float:

@@ -262,6 +262,24 @@ def test_runs_spend_the_token_budget(client_factory: ClientFactory) -> None:
     assert_error(client.post("/v1/runs", json=TOOL_MESSAGE, headers=ONE), 429, "budget_exceeded")
 
 
+@pytest.mark.parametrize("attempt", [2, 1])
+async def test_a_run_taken_over_after_its_final_event_keeps_its_outcome(attempt: int) -> None:
+    # The worker wrote "done", then died before the queue marked the job complete
+    # (attempt 2), or a stale sweep queued the finished run again (attempt 1): the
+    # next execution must not run the turn again (two outcomes, two "done").
+    store = MemorySessionStore(max_messages=50)
+    model = FakeChatModel()
+    agent = Agent(model, default_registry(), store, TokenBudget(store, 0), AgentLimits())
+    events = MemoryRunEventLog(60)
+    ctx = RunContext(agent, events, store, 60)
+    first = await execute_run(ctx, "r1", ChatRequest(**TOOL_MESSAGE), trace_id="t", attempt=1)
+    before = await events.read("r1", 0)
+    again = await execute_run(ctx, "r1", ChatRequest(**TOOL_MESSAGE), trace_id="t", attempt=attempt)
+    assert again == first
+    assert await events.read("r1", 0) == before  # no retry, nothing executed twice
+    assert [e.event for e in before].count("done") == 1
+
+
 async def test_a_worker_runs_the_services_agent_and_spends_on_the_queuing_key() -> None:
     # A worker is another process: the key that queued the run comes with the job.
     store = MemorySessionStore(max_messages=50)

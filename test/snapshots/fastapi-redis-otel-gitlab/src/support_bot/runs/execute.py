@@ -26,7 +26,7 @@ from ..context import run_id_var, trace_id_var
 from ..sessions.base import SessionStore
 from ..web.errors import AgentError
 from .events import RunEventLog
-from .model import RETRY_EVENT, RunOutcome
+from .model import END_EVENTS, RETRY_EVENT, RunOutcome, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,26 @@ async def request_cancel(ctx: RunContext, run_id: str) -> None:
 
 async def cancel_requested(ctx: RunContext, run_id: str) -> bool:
     return await ctx.store.get_counter(_cancel_key(run_id)) > 0
+
+
+async def recorded_outcome(events: RunEventLog, run_id: str) -> RunOutcome | None:
+    """The outcome an earlier attempt already wrote as its final event, if any.
+
+    A worker lost after writing ``done`` or ``error`` but before the queue marked
+    the job complete leaves a finished run that is taken over; SAQ's sweep can
+    also queue a just-finished run again. Either way the next execution keeps
+    that outcome instead of executing the turn a second time."""
+    after = 0
+    while batch := await events.read(run_id, after):
+        for item in batch:
+            if item.event in END_EVENTS:
+                if item.event == "done":
+                    return RunOutcome(status="succeeded", result=item.data)
+                cancelled = item.data.get("code") == RunCancelled.code
+                status: RunStatus = "cancelled" if cancelled else "failed"
+                return RunOutcome(status=status, error=item.data)
+        after = batch[-1].seq
+    return None
 
 
 @contextmanager
@@ -125,6 +145,15 @@ async def _execute_attempt(
     # The run spends on the budget of the API key that queued it (agent/key_budget.py).
     current_owner.set(BudgetOwner(key_id) if key_id else None)
     with run_log_context(run_id, trace_id):
+        # Also at attempt 1: a sweep working from a stale copy of the queue can queue
+        # a run again that has just finished, with its attempt count unchanged.
+        recorded = await recorded_outcome(ctx.events, run_id)
+        if recorded is not None:
+            logger.info(
+                "run taken over after it finished, its outcome kept",
+                extra={"attempt": attempt, "status": recorded.status},
+            )
+            return recorded
         if attempt > 1:
             logger.warning("run taken over after a lost attempt", extra={"attempt": attempt})
             await ctx.events.append(run_id, RETRY_EVENT, {"attempt": attempt})

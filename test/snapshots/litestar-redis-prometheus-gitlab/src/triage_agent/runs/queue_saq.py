@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 
-from saq import Job, Queue, Status
+from saq import Job, Status
+from saq.queue.redis import RedisQueue as StoreQueue
 
 from .. import observability
 from ..agent.schemas import ChatRequest
@@ -31,6 +32,21 @@ RUN_MAX_ATTEMPTS = 3
 # times out ends as its own failed outcome, never as a retried SAQ timeout.
 HARD_TIMEOUT_MARGIN_SECONDS = 30
 CANCELLED = "cancelled"
+# How long the sweep waits, per lost run, for its worker to acknowledge the abort
+# before queueing the run again. SAQ's default waits 5 s, run after run; the run's
+# heartbeat has already been silent for RUN_VISIBILITY_TIMEOUT, so its worker is
+# taken as lost. A sweep that outlives its lock (the sweep interval, Redis) lets
+# another worker's sweep queue the same runs a second time: two attempts at once.
+SWEEP_ABORT_WAIT_SECONDS = 0.05
+
+
+class RunsQueue(StoreQueue):
+    """SAQ's Redis queue whose sweep of lost runs takes milliseconds
+    per run, however many a lost worker had, so it ends well within its lock."""
+
+    async def sweep(self, lock: int = 60, abort: float = SWEEP_ABORT_WAIT_SECONDS) -> list[str]:
+        return await super().sweep(lock, min(abort, SWEEP_ABORT_WAIT_SECONDS))
+
 
 _STATUSES: dict[Status, RunStatus] = {
     Status.NEW: "queued",
@@ -90,7 +106,7 @@ class SaqRuns(RunQueue):
         name: str,
     ) -> None:
         super().__init__(ctx)
-        self.queue = Queue.from_url(url, name=name)
+        self.queue = RunsQueue.from_url(url, name=name)
         self.run_timeout = run_timeout
         self.visibility_timeout = visibility_timeout
 
