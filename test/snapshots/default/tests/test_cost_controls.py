@@ -21,7 +21,11 @@ from my_agent import observability
 from my_agent.agent import context_window
 from my_agent.agent.budget import TokenBudget
 from my_agent.agent.fake import FakeChatModel
-from my_agent.agent.key_budget import BudgetOwner, current_owner, key_id
+from my_agent.agent.key_budget import (
+    BudgetOwner,
+    current_owner,
+    key_id,
+)
 from my_agent.agent.llm import (
     ChatModel,
     Message,
@@ -29,7 +33,10 @@ from my_agent.agent.llm import (
     OpenAIChatModel,
 )
 from my_agent.agent.loop import Agent, AgentLimits, stream_events
-from my_agent.agent.response_cache import ResponseCache, normalise
+from my_agent.agent.response_cache import (
+    ResponseCache,
+    normalise,
+)
 from my_agent.agent.schemas import ChatRequest
 from my_agent.agent.tools import default_registry
 from my_agent.config import FallbackModel, parse_fallback_model

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from my_agent import observability
 from my_agent.agent.budget import TokenBudget
 from my_agent.agent.fake import FakeChatModel
 from my_agent.agent.key_budget import KeyBudgets

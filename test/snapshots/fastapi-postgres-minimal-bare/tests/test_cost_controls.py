@@ -21,7 +21,11 @@ from durable_conversation_ledger_agent_europe import observability
 from durable_conversation_ledger_agent_europe.agent import context_window
 from durable_conversation_ledger_agent_europe.agent.budget import TokenBudget
 from durable_conversation_ledger_agent_europe.agent.fake import FakeChatModel
-from durable_conversation_ledger_agent_europe.agent.key_budget import BudgetOwner, current_owner, key_id
+from durable_conversation_ledger_agent_europe.agent.key_budget import (
+    BudgetOwner,
+    current_owner,
+    key_id,
+)
 from durable_conversation_ledger_agent_europe.agent.llm import (
     ChatModel,
     Message,
@@ -29,7 +33,10 @@ from durable_conversation_ledger_agent_europe.agent.llm import (
     OpenAIChatModel,
 )
 from durable_conversation_ledger_agent_europe.agent.loop import Agent, AgentLimits, stream_events
-from durable_conversation_ledger_agent_europe.agent.response_cache import ResponseCache, normalise
+from durable_conversation_ledger_agent_europe.agent.response_cache import (
+    ResponseCache,
+    normalise,
+)
 from durable_conversation_ledger_agent_europe.agent.schemas import ChatRequest
 from durable_conversation_ledger_agent_europe.agent.tools import default_registry
 from durable_conversation_ledger_agent_europe.config import FallbackModel, parse_fallback_model

@@ -35,7 +35,12 @@ from durable_conversation_ledger_agent_europe.agent.schemas import ChatRequest
 from durable_conversation_ledger_agent_europe.agent.tools import default_registry
 from durable_conversation_ledger_agent_europe.runs.events import MemoryRunEventLog
 from durable_conversation_ledger_agent_europe.runs.execute import RunContext, execute_run, run_agent
-from durable_conversation_ledger_agent_europe.runs.queue_saq import RUN_FUNCTION, RUN_MAX_ATTEMPTS, RunsQueue, SaqRuns
+from durable_conversation_ledger_agent_europe.runs.queue_saq import (
+    RUN_FUNCTION,
+    RUN_MAX_ATTEMPTS,
+    RunsQueue,
+    SaqRuns,
+)
 from durable_conversation_ledger_agent_europe.sessions.memory import MemorySessionStore
 
 from api_client import TestClient

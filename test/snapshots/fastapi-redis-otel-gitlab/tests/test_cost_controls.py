@@ -21,7 +21,11 @@ from support_bot import observability
 from support_bot.agent import context_window
 from support_bot.agent.budget import TokenBudget
 from support_bot.agent.fake import FakeChatModel
-from support_bot.agent.key_budget import BudgetOwner, current_owner, key_id
+from support_bot.agent.key_budget import (
+    BudgetOwner,
+    current_owner,
+    key_id,
+)
 from support_bot.agent.llm import (
     ChatModel,
     Message,
@@ -29,7 +33,10 @@ from support_bot.agent.llm import (
     OpenAIChatModel,
 )
 from support_bot.agent.loop import Agent, AgentLimits, stream_events
-from support_bot.agent.response_cache import ResponseCache, normalise
+from support_bot.agent.response_cache import (
+    ResponseCache,
+    normalise,
+)
 from support_bot.agent.schemas import ChatRequest
 from support_bot.agent.tools import default_registry
 from support_bot.config import FallbackModel, parse_fallback_model

@@ -40,7 +40,12 @@ from support_bot.agent.tools import default_registry
 from support_bot.observability import _state
 from support_bot.runs.events import MemoryRunEventLog
 from support_bot.runs.execute import RunContext, execute_run, run_agent
-from support_bot.runs.queue_saq import RUN_FUNCTION, RUN_MAX_ATTEMPTS, RunsQueue, SaqRuns
+from support_bot.runs.queue_saq import (
+    RUN_FUNCTION,
+    RUN_MAX_ATTEMPTS,
+    RunsQueue,
+    SaqRuns,
+)
 from support_bot.runs.worker import job_function
 from support_bot.sessions.memory import MemorySessionStore
 

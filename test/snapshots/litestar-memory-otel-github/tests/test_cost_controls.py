@@ -21,7 +21,11 @@ from lite_agent_with_the_longest_allowed_name import observability
 from lite_agent_with_the_longest_allowed_name.agent import context_window
 from lite_agent_with_the_longest_allowed_name.agent.budget import TokenBudget
 from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel
-from lite_agent_with_the_longest_allowed_name.agent.key_budget import BudgetOwner, current_owner, key_id
+from lite_agent_with_the_longest_allowed_name.agent.key_budget import (
+    BudgetOwner,
+    current_owner,
+    key_id,
+)
 from lite_agent_with_the_longest_allowed_name.agent.llm import (
     ChatModel,
     Message,
@@ -29,7 +33,10 @@ from lite_agent_with_the_longest_allowed_name.agent.llm import (
     OpenAIChatModel,
 )
 from lite_agent_with_the_longest_allowed_name.agent.loop import Agent, AgentLimits, stream_events
-from lite_agent_with_the_longest_allowed_name.agent.response_cache import ResponseCache, normalise
+from lite_agent_with_the_longest_allowed_name.agent.response_cache import (
+    ResponseCache,
+    normalise,
+)
 from lite_agent_with_the_longest_allowed_name.agent.schemas import ChatRequest
 from lite_agent_with_the_longest_allowed_name.agent.tools import default_registry
 from lite_agent_with_the_longest_allowed_name.config import FallbackModel, parse_fallback_model

@@ -19,7 +19,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from lite_agent_with_the_longest_allowed_name import observability
 from lite_agent_with_the_longest_allowed_name.agent.budget import TokenBudget
 from lite_agent_with_the_longest_allowed_name.agent.fake import FakeChatModel
 from lite_agent_with_the_longest_allowed_name.agent.key_budget import KeyBudgets

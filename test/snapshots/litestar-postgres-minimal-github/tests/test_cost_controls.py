@@ -21,7 +21,11 @@ from archive_agent import observability
 from archive_agent.agent import context_window
 from archive_agent.agent.budget import TokenBudget
 from archive_agent.agent.fake import FakeChatModel
-from archive_agent.agent.key_budget import BudgetOwner, current_owner, key_id
+from archive_agent.agent.key_budget import (
+    BudgetOwner,
+    current_owner,
+    key_id,
+)
 from archive_agent.agent.llm import (
     ChatModel,
     Message,
@@ -29,7 +33,10 @@ from archive_agent.agent.llm import (
     OpenAIChatModel,
 )
 from archive_agent.agent.loop import Agent, AgentLimits, stream_events
-from archive_agent.agent.response_cache import ResponseCache, normalise
+from archive_agent.agent.response_cache import (
+    ResponseCache,
+    normalise,
+)
 from archive_agent.agent.schemas import ChatRequest
 from archive_agent.agent.tools import default_registry
 from archive_agent.config import FallbackModel, parse_fallback_model

@@ -35,7 +35,12 @@ from archive_agent.agent.schemas import ChatRequest
 from archive_agent.agent.tools import default_registry
 from archive_agent.runs.events import MemoryRunEventLog
 from archive_agent.runs.execute import RunContext, execute_run, run_agent
-from archive_agent.runs.queue_saq import RUN_FUNCTION, RUN_MAX_ATTEMPTS, RunsQueue, SaqRuns
+from archive_agent.runs.queue_saq import (
+    RUN_FUNCTION,
+    RUN_MAX_ATTEMPTS,
+    RunsQueue,
+    SaqRuns,
+)
 from archive_agent.sessions.memory import MemorySessionStore
 
 from api_client import TestClient

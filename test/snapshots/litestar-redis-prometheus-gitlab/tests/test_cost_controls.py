@@ -21,7 +21,11 @@ from triage_agent import observability
 from triage_agent.agent import context_window
 from triage_agent.agent.budget import TokenBudget
 from triage_agent.agent.fake import FakeChatModel
-from triage_agent.agent.key_budget import BudgetOwner, current_owner, key_id
+from triage_agent.agent.key_budget import (
+    BudgetOwner,
+    current_owner,
+    key_id,
+)
 from triage_agent.agent.llm import (
     ChatModel,
     Message,
@@ -29,7 +33,10 @@ from triage_agent.agent.llm import (
     OpenAIChatModel,
 )
 from triage_agent.agent.loop import Agent, AgentLimits, stream_events
-from triage_agent.agent.response_cache import ResponseCache, normalise
+from triage_agent.agent.response_cache import (
+    ResponseCache,
+    normalise,
+)
 from triage_agent.agent.schemas import ChatRequest
 from triage_agent.agent.tools import default_registry
 from triage_agent.config import FallbackModel, parse_fallback_model

@@ -35,7 +35,12 @@ from triage_agent.agent.schemas import ChatRequest
 from triage_agent.agent.tools import default_registry
 from triage_agent.runs.events import MemoryRunEventLog
 from triage_agent.runs.execute import RunContext, execute_run, run_agent
-from triage_agent.runs.queue_saq import RUN_FUNCTION, RUN_MAX_ATTEMPTS, RunsQueue, SaqRuns
+from triage_agent.runs.queue_saq import (
+    RUN_FUNCTION,
+    RUN_MAX_ATTEMPTS,
+    RunsQueue,
+    SaqRuns,
+)
 from triage_agent.sessions.memory import MemorySessionStore
 
 from api_client import TestClient
