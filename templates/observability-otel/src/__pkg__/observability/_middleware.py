@@ -19,6 +19,7 @@ from opentelemetry.util.http import get_excluded_urls
 from ..middleware import ASGIApp, Message, Receive, Scope, Send
 from ..observability_contract import UNMATCHED, bounded_method, route_template
 from . import _state
+from ._recorders import record_failure
 
 
 class _ScopeHeaders(Getter[Scope]):
@@ -98,10 +99,7 @@ class OpenTelemetryMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except BaseException as exc:
-            if span.is_recording():
-                span.record_exception(exc)
-                span.set_attribute("error.type", type(exc).__qualname__)
-                span.set_status(Status(StatusCode.ERROR))
+            record_failure(span, exc)
             raise
         finally:
             elapsed = time.perf_counter() - started

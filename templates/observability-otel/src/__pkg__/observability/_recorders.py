@@ -19,6 +19,14 @@ from . import _state
 _STATUSES = ("ok", "error")
 
 
+def record_failure(span: Span, exc: BaseException) -> None:
+    """An exception that ends a span: its event, ``error.type`` and the error status."""
+    if span.is_recording():
+        span.record_exception(exc)
+        span.set_attribute("error.type", type(exc).__qualname__)
+        span.set_status(Status(StatusCode.ERROR))
+
+
 def _bounded_status(status: str) -> str:
     return status if status in _STATUSES else "error"
 

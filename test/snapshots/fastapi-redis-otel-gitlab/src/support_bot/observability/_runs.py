@@ -14,9 +14,10 @@ from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, SpanKind
 
 from . import _state
+from ._recorders import record_failure
 
 RUN_SPAN_NAME = "agent_run"
 
@@ -48,10 +49,7 @@ def run_span(run_id: str, attempt: int, trace_context: Mapping[str, str]) -> Ite
     try:
         yield
     except BaseException as exc:
-        if span.is_recording():
-            span.record_exception(exc)
-            span.set_attribute("error.type", type(exc).__qualname__)
-            span.set_status(Status(StatusCode.ERROR))
+        record_failure(span, exc)
         raise
     finally:
         otel_context.detach(token)
