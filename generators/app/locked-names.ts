@@ -127,6 +127,7 @@ export const TEST_MODULES: readonly string[] = [
   'test_observability_otel',
   'test_observability_prometheus',
   'test_playground',
+  'test_run_queue',
   'test_runner',
   'test_runs',
   'test_server_process',

@@ -49,7 +49,10 @@ class RunQueue(abc.ABC):
     async def _report_depth(self, every: float) -> None:
         while True:
             try:
-                depth = await asyncio.wait_for(self.depth(), QUEUE_DEPTH_TIMEOUT_SECONDS)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a
+                # cancellation that lands as the read returns, and the stop never ends.
+                async with asyncio.timeout(QUEUE_DEPTH_TIMEOUT_SECONDS):
+                    depth = await self.depth()
             except Exception as exc:
                 # The gauge keeps its last value; /ready reports the store's health.
                 logger.warning("queue depth read failed", extra={"error_type": type(exc).__name__})

@@ -1,0 +1,50 @@
+"""The queue-depth reports every role runs in the background (runs/queue.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from support_bot.agent.budget import TokenBudget
+from support_bot.agent.fake import FakeChatModel
+from support_bot.agent.loop import Agent, AgentLimits
+from support_bot.agent.tools import default_registry
+from support_bot.runs.events import MemoryRunEventLog
+from support_bot.runs.execute import RunContext, run_agent
+from support_bot.runs.queue import InProcessRuns
+from support_bot.sessions.memory import MemorySessionStore
+
+
+class SignallingRuns(InProcessRuns):
+    """Says when a depth read has returned."""
+
+    def __init__(self) -> None:
+        store = MemorySessionStore(max_messages=50)
+        agent = Agent(
+            FakeChatModel(), default_registry(), store, TokenBudget(store, 0), AgentLimits()
+        )
+        super().__init__(RunContext(run_agent(agent, 60), MemoryRunEventLog(60), store, 60), 1)
+        self.read = asyncio.Event()
+
+    async def depth(self) -> int:
+        self.read.set()
+        return 0
+
+
+async def test_a_stop_that_lands_as_a_depth_read_returns_still_stops_the_reports() -> None:
+    # The stop comes after the read has returned and before the reporting task has
+    # resumed: asyncio.wait_for (Python 3.11) returned the read's result and dropped
+    # the cancellation, so the reports went on and the shutdown waited for ever.
+    runs = SignallingRuns()
+    runs.start_depth_reports(every=3600)
+    reports = runs._depth_reports
+    assert reports is not None
+    await runs.read.wait()
+    # Its own task: stop_depth_reports() suppresses CancelledError, so a timeout
+    # around it would be swallowed too.
+    stopping = asyncio.create_task(runs.stop_depth_reports())
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    if not done:
+        reports.cancel()  # sleeping now: this one is not lost
+        await asyncio.wait({stopping}, timeout=5)
+    assert done, "the depth reports went on after stop_depth_reports()"
+    assert reports.cancelled()
