@@ -512,6 +512,7 @@ base_url_for() { echo "http://127.0.0.1:$1"; }
 # named in DATABASE_URL's search_path). Prints KEY=VALUE lines; nothing for memory.
 store_namespace() {
   local store name=${2//[^a-z0-9_]/_}
+  name=${name:0:60} # a Postgres identifier, and REDIS_KEY_PREFIX with its colon, stay short
   store=$(answer "$1" store)
   [[ $store == redis || $store == postgres ]] || return 0
   eval "$(scripts/services.sh env "$store")"
@@ -541,8 +542,11 @@ stage_conformance() {
   save_logs "$p" "$name"
   ((keep)) || remove_container "$name"
   # Pass 2: auth off, docs off, a rate limit: only the files that test those.
-  local vname="$CAS-$p-variant"
-  start_container "$p" "$vname" "$VARIANT_PORT" "$log" "DOCS_ENABLED=false" "RATE_LIMIT_PER_MINUTE=8" >/dev/null || return 1
+  # Its rate-limit windows start empty: a namespace of its own in a shared store.
+  local vname="$CAS-$p-variant" namespace
+  namespace=$(store_namespace "$p" "cas_${PIPELINE_ID:-ci}_$$_ratelimit_${p}") || return 1
+  # shellcheck disable=SC2086 # one KEY=VALUE per word (none has a space)
+  start_container "$p" "$vname" "$VARIANT_PORT" "$log" "DOCS_ENABLED=false" "RATE_LIMIT_PER_MINUTE=8" $namespace >/dev/null || return 1
   CONFORMANCE_BASE_URL=$(base_url_for "$VARIANT_PORT") CONFORMANCE_DOCS=off CONFORMANCE_RATE_LIMIT_PER_MINUTE=8 \
     run_logged "$log" env NO_COLOR=1 npx vitest run --project conformance --reporter=default --reporter=json \
     --outputFile.json="$(frag "$p")/conformance-variant.json" \
@@ -553,9 +557,9 @@ stage_conformance() {
   # Pass 3: small daily token budgets, spent until 429 budget_exceeded: the first key's
   # own (1200), then the service's (2000) with the second key. With a shared store the
   # daily counters outlive the container (and earlier presets spent on theirs): the
-  # pass gets a namespace of its own in the store, so its counters start at zero.
-  local namespace
-  namespace=$(store_namespace "$p" "cas_${PIPELINE_ID:-ci}_budget_$$") || return 1
+  # pass gets a namespace of its own in the store, named by this run and the preset
+  # (the presets of one run share the store), so its counters start at zero.
+  namespace=$(store_namespace "$p" "cas_${PIPELINE_ID:-ci}_$$_budget_${p}") || return 1
   # shellcheck disable=SC2086 # one KEY=VALUE per word (none has a space)
   start_container "$p" "$vname" "$VARIANT_PORT" "$log" "API_KEYS=$API_KEY,$SECOND_KEY" "TOKEN_BUDGET_DAILY=2000" \
     "KEY_TOKEN_BUDGET_DAILY=1200" $namespace >/dev/null || return 1
