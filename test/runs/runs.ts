@@ -10,7 +10,8 @@
  *     orchestrator (scripts/pipeline.sh, through marker files in RUNS_CONTROL_DIR) to
  *     start a replacement for each; then every run ends `succeeded`, with exactly one
  *     `done` and at most one `retry` in its events, one "run finished" line over all
- *     the workers' logs, and no two attempts of a run overlapping in time.
+ *     the workers' logs (none where the killed worker wrote the outcome but not its line,
+ *     and a takeover kept it), and no two attempts of a run overlapping in time.
  * Figures: runs/s, queue wait p50/p99 (the run objects' created_at/started_at),
  * recovery after the SIGKILL (kill -> the killed worker's runs taken over / finished).
  *
@@ -376,6 +377,7 @@ async function main(): Promise<number> {
   }
   const attempts = new Map<string, Attempt[]>();
   const finishedLines = new Map<string, number>();
+  const keptLines = new Map<string, number>();
   for (const l of logs.sort((a, b) => a.t - b.t)) {
     if (!l.run_id || !loadIds.has(l.run_id)) continue;
     const list = attempts.get(l.run_id) ?? [];
@@ -386,13 +388,21 @@ async function main(): Promise<number> {
       finishedLines.set(l.run_id, (finishedLines.get(l.run_id) ?? 0) + 1);
       if (open) Object.assign(open, { end: l.t, how: 'finished' });
     } else if (l.event.startsWith('run attempt interrupted') && open) Object.assign(open, { end: l.t, how: 'handed back' });
+    else if (l.event.startsWith('run taken over after it finished')) {
+      // An attempt that found the outcome already recorded: it ran nothing and kept it.
+      keptLines.set(l.run_id, (keptLines.get(l.run_id) ?? 0) + 1);
+      list.push({ worker: l.worker, start: l.t, end: l.t, how: 'kept' });
+    }
   }
-  const finishCounts = [...loadIds].map((id) => ({ id, n: finishedLines.get(id) ?? 0 }));
-  const notOnce = finishCounts.filter((c) => c.n !== 1);
+  // One "run finished" per run; none only where the worker that wrote the outcome was
+  // killed before its log line and a later attempt found the outcome and kept it.
+  const finishCounts = [...loadIds].map((id) => ({ id, n: finishedLines.get(id) ?? 0, kept: keptLines.get(id) ?? 0 }));
+  const notOnce = finishCounts.filter((c) => c.n > 1 || (c.n === 0 && c.kept === 0));
+  const keptOnly = finishCounts.filter((c) => c.n === 0 && c.kept > 0);
   check(
-    `one "run finished" line per run over the workers' logs (${workers.join(', ')})`,
+    `one "run finished" line per run over the workers' logs, or an outcome kept by a takeover (${workers.join(', ')})`,
     notOnce.length === 0 && logs.length > 0,
-    notOnce.length ? ids(notOnce.map((c) => `${c.id} x${c.n}`)) : `${logs.length} log lines read`,
+    notOnce.length ? ids(notOnce.map((c) => `${c.id} x${c.n}`)) : `${logs.length} log lines read; ${keptOnly.length} runs whose outcome a takeover kept`,
   );
   // The killed worker's attempts end at the kill; no attempt may start before the previous one ended.
   const lost: string[] = [];
@@ -415,7 +425,7 @@ async function main(): Promise<number> {
   check(`the SIGKILL landed mid-run (${killWorker} had runs in flight)`, lost.length > 0, `${lost.length} runs in flight on ${killWorker}: ${ids(lost, 5)}`);
   const lostRuns = lost.map((id) => runs.get(id)).filter((r): r is Run => !!r);
   const takeovers = lost.map((id) => attempts.get(id)!.filter((a) => a.worker !== killWorker && a.start > sig.killAt).map((a) => a.start)).flat();
-  const untaken = lost.filter((id) => !attempts.get(id)!.some((a) => a.worker !== killWorker && a.start > sig.killAt && a.how === 'finished'));
+  const untaken = lost.filter((id) => !attempts.get(id)!.some((a) => a.worker !== killWorker && a.start > sig.killAt && (a.how === 'finished' || a.how === 'kept')));
   check("every run of the killed worker was taken over and finished by another", untaken.length === 0, untaken.length ? ids(untaken) : '');
 
   // The SIGTERMed worker: what it had at the signal, and that it took nothing after.
