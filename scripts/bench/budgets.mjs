@@ -13,7 +13,7 @@
 // throughput is the inverse of it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { log, median, ROOT, round, run, startProcess, tail, uvPath, waitHttpOk } from './lib.mjs';
+import { cpuMeter, log, median, ROOT, round, run, startProcess, tail, uvPath, waitHttpOk } from './lib.mjs';
 
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 18500) + 60;
 const NAME = 'budget-bench';
@@ -29,28 +29,6 @@ const CONFIGS = {
     LLM_PRICES: '{"fake": {"input": 0.15, "output": 0.6, "cached_input": 0.075}}',
   },
 };
-
-/** utime + stime (clock ticks) of a process and all its descendants. */
-function treeCpuTicks(pid) {
-  let total = 0;
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      // fields after "(comm)": state is field 3, utime 14, stime 15
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += Number(fields[11]) + Number(fields[12]);
-      for (const task of fs.readdirSync(`/proc/${p}/task`)) {
-        const children = fs.readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
-        if (children) stack.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return total;
-}
 
 async function wrk(url, seconds) {
   const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '-s', path.join(ROOT, 'scripts/bench/wrk-report.lua'), url];
@@ -76,7 +54,6 @@ export async function budgetsGroup({ work, quick }) {
   const uv = uvPath();
   const seconds = quick ? 2 : 5;
   const rounds = quick ? 1 : 5;
-  const clockTicks = Number((await run('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
   const baseEnv = { ...process.env, UV_PYTHON: '3.11', UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1' };
   for (const k of Object.keys(baseEnv)) if (/^(OTEL_|PROMETHEUS_|UV_PROJECT|VIRTUAL_ENV)/.test(k)) delete baseEnv[k];
   await run('node', ['scripts/build.mjs'], { cwd: ROOT });
@@ -132,9 +109,9 @@ export async function budgetsGroup({ work, quick }) {
         for (const s of services) {
           log(`budgets: ${store}: round ${r + 1}/${rounds}: ${s.id}, ${seconds} s`);
           await wrk(`${s.base}/v1/chat`, 1);
-          const ticks = treeCpuTicks(s.proc.pid);
+          const cpu = cpuMeter(s.proc.pid);
           const sample = await wrk(`${s.base}/v1/chat`, seconds);
-          sample.cpuUsPerRequest = round(((treeCpuTicks(s.proc.pid) - ticks) * 1e6) / clockTicks / sample.requests, 1);
+          sample.cpuUsPerRequest = cpu(sample.requests);
           samples[s.id].push(sample);
         }
       }

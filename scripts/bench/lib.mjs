@@ -1,5 +1,5 @@
 // Helpers shared by the benchmark groups (scripts/bench.mjs).
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -294,4 +294,34 @@ export function machineInfo() {
 
 export function loadAverage() {
   return os.loadavg().map((x) => round(x, 2));
+}
+
+/** utime + stime (clock ticks) of a process and all its descendants. */
+export function treeCpuTicks(pid) {
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      // fields after "(comm)": state is field 3, utime 14, stime 15
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += Number(fields[11]) + Number(fields[12]);
+      for (const task of fs.readdirSync(`/proc/${p}/task`)) {
+        const children = fs.readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        if (children) stack.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return total;
+}
+
+let clockTicksPerSecond;
+/** Starts measuring a process tree's CPU; the returned function gives µs of CPU per request since. */
+export function cpuMeter(pid) {
+  clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const start = treeCpuTicks(pid);
+  return (requests) => (requests ? round(((treeCpuTicks(pid) - start) * 1e6) / clockTicksPerSecond / requests, 1) : null);
 }

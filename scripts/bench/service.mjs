@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { httpPostJson, log, median, ROOT, round, run, startProcess, tail, uvPath, waitHttpOk } from './lib.mjs';
+import { cpuMeter, httpPostJson, log, median, ROOT, round, run, startProcess, tail, uvPath, waitHttpOk } from './lib.mjs';
 import { LANGGRAPH_ENV_COMMAND, langgraphPython } from './peer_env.mjs';
 
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 18500);
@@ -90,14 +90,18 @@ export async function serviceGroup({ work, quick }) {
   fs.mkdirSync(w, { recursive: true });
   const uv = uvPath();
   const seconds = quick ? 2 : 10;
-  const rounds = quick ? 1 : 2;
+  const healthSeconds = quick ? 2 : 5;
+  // Three rounds: the observability costs are read from per-round ratios, and a median
+  // of two is their mean (one noisy round moves it by half its error).
+  const rounds = quick ? 1 : 3;
   const warmupSeconds = 1;
   const baseEnv = { ...cleanEnv(), UV_PYTHON: '3.11', UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1' };
   await run('node', ['scripts/build.mjs'], { cwd: ROOT });
 
   const result = {
     settings: {
-      load: `wrk -t1 -c${CONNECTIONS} -d${seconds}s --timeout 10s -s scripts/bench/wrk-report.lua (closed loop, loopback)`,
+      load: `wrk -t1 -c${CONNECTIONS} -d${seconds}s --timeout 10s -s scripts/bench/wrk-report.lua (closed loop, loopback; /health ${healthSeconds} s)`,
+      cpu: 'utime + stime of the service process tree over each measured /v1/chat run (/proc/<pid>/stat), divided by the requests served',
       rounds,
       warmupSeconds,
       workers: WORKERS,
@@ -217,16 +221,18 @@ export async function serviceGroup({ work, quick }) {
   const add = (scenario, id, r) => entry(entry(samples, scenario, {}), id, []).push(r);
 
   async function withService(c, latencyMs, fn) {
+    let pid;
     port = port + 1 >= SINK_PORT ? PORT_BASE + 1 : port + 1;
     const logFile = path.join(w, `${c.id}-${latencyMs}.log`);
     const env = { ...c.env, HOST: '127.0.0.1', PORT: String(port), FAKE_LLM_LATENCY_MS: String(latencyMs) };
     const proc = startProcess(c.cmd[0], c.cmd.slice(1), { cwd: c.cwd, env, logFile });
+    pid = proc.pid;
     try {
       const up = await waitHttpOk(`http://127.0.0.1:${port}/health`, 60_000, proc.isAlive);
       if (!up) throw new Error(`${c.id} did not answer /health on :${port}: ${tail(fs.readFileSync(logFile, 'utf8'), 8)}`);
       const probe = await httpPostJson(`http://127.0.0.1:${port}/v1/chat`, JSON.parse(CHAT_BODY));
       if (probe.status !== 200) throw new Error(`${c.id}: POST /v1/chat answered ${probe.status}: ${probe.text.slice(0, 300)}`);
-      await fn(`http://127.0.0.1:${port}`);
+      await fn(`http://127.0.0.1:${port}`, pid);
     } finally {
       await proc.stop();
     }
@@ -237,11 +243,13 @@ export async function serviceGroup({ work, quick }) {
       for (const c of configs.filter((x) => x.id !== 'naive')) {
         log(`service: round ${r + 1}/${rounds}: ${c.id}: /health and /v1/chat, ${seconds} s each`);
         try {
-          await withService(c, 0, async (base) => {
+          await withService(c, 0, async (base, pid) => {
             await wrk({ url: `${base}/health`, method: 'GET', seconds: warmupSeconds });
-            add('health', c.id, await wrk({ url: `${base}/health`, method: 'GET', seconds }));
+            add('health', c.id, await wrk({ url: `${base}/health`, method: 'GET', seconds: healthSeconds }));
             await wrk({ url: `${base}/v1/chat`, method: 'POST', body: CHAT_BODY, seconds: warmupSeconds });
-            add('chat', c.id, await wrk({ url: `${base}/v1/chat`, method: 'POST', body: CHAT_BODY, seconds }));
+            const cpu = cpuMeter(pid);
+            const chat = await wrk({ url: `${base}/v1/chat`, method: 'POST', body: CHAT_BODY, seconds });
+            add('chat', c.id, { ...chat, cpuUsPerRequest: cpu(chat.requests) });
           });
         } catch (e) {
           result.skipped[c.id] = `failed: ${String(e.message || e).slice(0, 400)}`;
@@ -275,6 +283,7 @@ export async function serviceGroup({ work, quick }) {
         rps: round(median(rs.map((x) => x.rps)), 1),
         p50ms: m('p50ms'),
         p99ms: m('p99ms'),
+        ...(rs.every((x) => typeof x.cpuUsPerRequest === 'number') ? { cpuUsPerRequest: round(median(rs.map((x) => x.cpuUsPerRequest)), 1) } : {}),
         non2xx: rs.reduce((s, x) => s + x.non2xx, 0),
         socketErrors: rs.reduce((s, x) => s + x.socketErrors, 0),
         rounds: rs,
@@ -286,6 +295,15 @@ export async function serviceGroup({ work, quick }) {
   const S = result.scenarios;
   const rps = (scenario, id) => S[scenario]?.[id]?.rps;
   const costPct = (v, base) => round((1 - v / base) * 100, 1);
+  // The throughput a CPU-bound worker loses, from each round's pair (the two ran in the
+  // same round): 1 - (CPU per request, minimal / stack), the median over rounds. Req/s of
+  // runs minutes apart drift with the machine's other load; CPU per request much less.
+  const cpuCostPct = (baseRounds, rounds) => {
+    const pairs = rounds
+      .map((x, i) => [baseRounds[i]?.cpuUsPerRequest, x.cpuUsPerRequest])
+      .filter(([b, x]) => typeof b === 'number' && typeof x === 'number' && x > 0);
+    return pairs.length ? round(median(pairs.map(([b, x]) => (1 - b / x) * 100)), 1) : null;
+  };
   result.observabilityCost = {};
   for (const fw of FRAMEWORKS) {
     for (const scenario of ['health', 'chat']) {
@@ -294,8 +312,10 @@ export async function serviceGroup({ work, quick }) {
       for (const obs of ['prometheus', 'otel', 'otel-always-on']) {
         const v = rps(scenario, `${fw}-${obs}`);
         if (!v) continue;
+        const cpu = cpuCostPct(S[scenario][`${fw}-minimal`].rounds, S[scenario][`${fw}-${obs}`].rounds);
         entry(entry(result.observabilityCost, fw, {}), scenario, {})[obs] = {
           throughputCostPct: costPct(v, base),
+          ...(cpu === null ? {} : { cpuCostPct: cpu }),
           p99Ratio: round(S[scenario][`${fw}-${obs}`].p99ms / S[scenario][`${fw}-minimal`].p99ms, 2),
         };
       }
