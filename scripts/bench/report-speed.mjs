@@ -134,6 +134,20 @@ export function streamingSection(G, groupHeader) {
       out.push(`| ${label} | ${fmt(m.rps)} | ${fmt(m.p50ms)} / ${fmt(m.p99ms, ' ms')} | ${fmt(m.cpuUsPerRequest, ' µs')} | ${fmtX(m.bareOverCpu)} |`);
     }
   }
+  const C = G.clients;
+  if (C?.clients) {
+    out.push(
+      '',
+      '### The upstream client alone',
+      '',
+      `What the HTTP client library costs of a relayed token: ${C.streams} concurrent streams from the same mock endpoint, read to [DONE] by one uvloop process, each \`data:\` line split as the service splits it and parsed with \`json.loads\`; that process's CPU per content token (${C.tokensPerBatch} per batch), the variants taking turns over ${C.rounds} round(s), medians. httpx \`aiter_bytes\` is what the service uses now.`,
+      '',
+      '| client | CPU per token | ÷ httpx aiter_bytes |',
+      '| --- | ---: | ---: |',
+    );
+    for (const [name, m] of Object.entries(C.clients)) out.push(`| ${name} | ${fmt(m.cpuUsPerToken, ' µs')} | ${fmtX(m.vsHttpxAiterBytes)} |`);
+    out.push('', `Reproduce: ${code(C.command)}.`);
+  } else if (G.clientsSkipped) out.push('', `The upstream clients were not measured: ${G.clientsSkipped}`);
   out.push(
     '',
     `App: ${G.settings?.app}. Upstream: ${G.settings?.upstream}. Load: ${G.settings?.load}. ${G.settings?.before ? `${G.settings.before}.` : ''} Reproduce: ${code('npm run bench -- --only streaming')}.`,
