@@ -402,7 +402,7 @@ async function main(): Promise<number> {
   check(
     `one "run finished" line per run over the workers' logs, or an outcome kept by a takeover (${workers.join(', ')})`,
     notOnce.length === 0 && logs.length > 0,
-    notOnce.length ? ids(notOnce.map((c) => `${c.id} x${c.n}`)) : `${logs.length} log lines read; ${keptOnly.length} runs whose outcome a takeover kept`,
+    notOnce.length ? ids(notOnce.map((c) => `${c.id} x${c.n}`)) : `${logs.length} log lines read; ${keptOnly.length} ${keptOnly.length === 1 ? 'run' : 'runs'} whose outcome a takeover kept`,
   );
   // The killed worker's attempts end at the kill; no attempt may start before the previous one ended.
   const lost: string[] = [];
