@@ -241,7 +241,7 @@ export async function serviceGroup({ work, quick }) {
   try {
     for (let r = 0; r < rounds; r++) {
       for (const c of configs.filter((x) => x.id !== 'naive')) {
-        log(`service: round ${r + 1}/${rounds}: ${c.id}: /health and /v1/chat, ${seconds} s each`);
+        log(`service: round ${r + 1}/${rounds}: ${c.id}: /health ${healthSeconds} s and /v1/chat ${seconds} s`);
         try {
           await withService(c, 0, async (base, pid) => {
             await wrk({ url: `${base}/health`, method: 'GET', seconds: warmupSeconds });
