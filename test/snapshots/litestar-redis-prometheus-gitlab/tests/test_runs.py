@@ -506,6 +506,33 @@ async def test_a_sweep_of_a_lost_workers_runs_queues_each_once_within_its_lock()
         await second.disconnect()
 
 
+async def test_a_run_whose_sweeper_died_mid_sweep_is_swept_again() -> None:
+    """The sweep aborts a lost run, then queues it again; a sweeping worker killed
+    between the two must not leave the run in no list, lost: the next sweep queues it."""
+    if not STORE_URL:
+        pytest.skip("REDIS_URL is not set: no live store to test against")
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    queue = RunsQueue.from_url(STORE_URL, name=name)
+    await queue.connect()
+    try:
+        key = f"{name}-half-swept"
+        await queue.enqueue(
+            Job(function=RUN_FUNCTION, key=key, heartbeat=1, retries=RUN_MAX_ATTEMPTS)
+        )
+        # Taken, and its worker lost before it marked the job started.
+        job = await queue.dequeue(timeout=5)
+        assert job is not None
+        # The sweep's first step; then the sweeping worker dies.
+        await queue.abort(job, error=queue.swept_error_message)
+        swept = await queue.sweep(lock=1)
+        assert [key in job_id for job_id in swept] == [True]
+        again = await queue.dequeue(timeout=1)
+        assert again is not None
+        assert again.key == key
+    finally:
+        await queue.disconnect()
+
+
 def metric_value(text: str, sample: str) -> float:
     """One sample (``name{labels}``) of a Prometheus scrape; 0 when absent."""
     for line in text.splitlines():

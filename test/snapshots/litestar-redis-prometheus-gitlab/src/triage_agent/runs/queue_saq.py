@@ -47,6 +47,32 @@ class RunsQueue(StoreQueue):
     async def sweep(self, lock: int = 60, abort: float = SWEEP_ABORT_WAIT_SECONDS) -> list[str]:
         return await super().sweep(lock, min(abort, SWEEP_ABORT_WAIT_SECONDS))
 
+    async def abort(self, job: Job, error: str, ttl: float = 5) -> None:
+        """SAQ's abort, except that a sweep's abort leaves the job in the active list.
+
+        SAQ's sweep aborts a lost job (which takes it off the active list), waits,
+        then queues it again: a sweeping worker killed in between left the run in
+        no list, never swept again and never finished. Here the job stays active
+        until ``retry()`` or ``finish()`` moves it (each one atomic), so the next
+        sweep finds it, ABORTING, and queues it. A cancel aborts as SAQ does.
+        """
+        if error != self.swept_error_message:
+            await super().abort(job, error, ttl)
+            return
+        # SAQ's RedisQueue.abort (saq 0.26.4, locked) without its LREM of the active list.
+        async with self._op_sem, self.redis.pipeline(transaction=True) as pipe:
+            job.status = Status.ABORTING
+            job.error = error
+            pipe.lrem(self._queued, 0, job.id)
+            pipe.zrem(self._incomplete, job.id)
+            pipe.set(job.id, self.serialize(job))
+            pipe.setex(job.abort_id, max(1, int(ttl)), error)
+            pipe.publish(job.id, job.status)
+            dequeued, *_ = await pipe.execute()
+        if dequeued:
+            await self.finish(job, Status.ABORTED, error=error)
+            await self.redis.delete(job.abort_id)
+
 
 _STATUSES: dict[Status, RunStatus] = {
     Status.NEW: "queued",
