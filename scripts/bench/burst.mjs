@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { log, median, ROOT, round, run, sleep, startProcess, tail, uvPath, waitHttpOk } from './lib.mjs';
+import { log, median, ROOT, round, run, startMockUpstream, startProcess, tail, uvPath, waitHttpOk } from './lib.mjs';
 import { LANGGRAPH_ENV_COMMAND, langgraphPython } from './peer_env.mjs';
 
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 18500) + 100;
@@ -202,18 +202,13 @@ export async function burstGroup({ work, quick }) {
   for (const c of configs) result.configs[c.id] = { command: c.display };
   result.configs.upstream = { command: `node scripts/bench/mock_upstream.mjs ${UPSTREAM_PORT} ${TOKENS} ${INTERVAL_MS} (the client reads it directly)` };
 
-  const upstream = startProcess('node', [path.join(ROOT, 'scripts/bench/mock_upstream.mjs'), String(UPSTREAM_PORT), String(TOKENS), String(INTERVAL_MS)], {
-    cwd: w,
-    env: process.env,
-    logFile: path.join(w, 'upstream.log'),
-  });
+  const upstream = await startMockUpstream({ port: UPSTREAM_PORT, tokens: TOKENS, intervalMs: INTERVAL_MS, logFile: path.join(w, 'upstream.log') });
   let port = PORT_BASE;
   const record = (id, r) => {
     result.runs[id] ??= [];
     result.runs[id].push(r);
   };
   try {
-    for (let i = 0; i < 50 && !fs.readFileSync(path.join(w, 'upstream.log'), 'utf8').includes('listening'); i++) await sleep(100);
     for (const n of levels) {
       log(`burst: the mock upstream alone, N = ${n}`);
       record('upstream', await burst(`${upstreamUrl}/chat/completions`, COMPLETIONS_BODY, n));

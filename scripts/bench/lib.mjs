@@ -318,6 +318,28 @@ export function treeCpuTicks(pid) {
   return total;
 }
 
+/**
+ * Start scripts/bench/mock_upstream.mjs (its own process) and wait until it prints
+ * "listening"; throws if it exits or does not listen within 10 s.
+ */
+export async function startMockUpstream({ port, tokens, intervalMs, logFile }) {
+  const upstream = startProcess('node', [path.join(ROOT, 'scripts/bench/mock_upstream.mjs'), String(port), String(tokens), String(intervalMs)], {
+    cwd: ROOT,
+    env: process.env,
+    logFile,
+  });
+  const deadline = Date.now() + 10_000;
+  const listening = () => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('listening');
+  while (!listening()) {
+    if (Date.now() > deadline || !upstream.isAlive()) {
+      await upstream.stop();
+      throw new Error(`the mock upstream did not listen on :${port}: ${fs.existsSync(logFile) ? tail(fs.readFileSync(logFile, 'utf8'), 5) : ''}`);
+    }
+    await sleep(100);
+  }
+  return upstream;
+}
+
 let clockTicksPerSecond;
 /** Starts measuring a process tree's CPU; the returned function gives µs of CPU per request since. */
 export function cpuMeter(pid) {

@@ -221,18 +221,16 @@ export async function serviceGroup({ work, quick }) {
   const add = (scenario, id, r) => entry(entry(samples, scenario, {}), id, []).push(r);
 
   async function withService(c, latencyMs, fn) {
-    let pid;
     port = port + 1 >= SINK_PORT ? PORT_BASE + 1 : port + 1;
     const logFile = path.join(w, `${c.id}-${latencyMs}.log`);
     const env = { ...c.env, HOST: '127.0.0.1', PORT: String(port), FAKE_LLM_LATENCY_MS: String(latencyMs) };
     const proc = startProcess(c.cmd[0], c.cmd.slice(1), { cwd: c.cwd, env, logFile });
-    pid = proc.pid;
     try {
       const up = await waitHttpOk(`http://127.0.0.1:${port}/health`, 60_000, proc.isAlive);
       if (!up) throw new Error(`${c.id} did not answer /health on :${port}: ${tail(fs.readFileSync(logFile, 'utf8'), 8)}`);
       const probe = await httpPostJson(`http://127.0.0.1:${port}/v1/chat`, JSON.parse(CHAT_BODY));
       if (probe.status !== 200) throw new Error(`${c.id}: POST /v1/chat answered ${probe.status}: ${probe.text.slice(0, 300)}`);
-      await fn(`http://127.0.0.1:${port}`, pid);
+      await fn(`http://127.0.0.1:${port}`, proc.pid);
     } finally {
       await proc.stop();
     }

@@ -12,7 +12,7 @@
 // service reads the model's stream, against aiohttp, on the same mock endpoint.
 import fs from 'node:fs';
 import path from 'node:path';
-import { httpGet, log, ROOT, run, sleep, startProcess, tail, uvPath } from './lib.mjs';
+import { log, ROOT, run, startMockUpstream, tail, uvPath } from './lib.mjs';
 import { RELAY_CLIENTS_ENV_COMMAND, relayClientsPython } from './peer_env.mjs';
 
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 18500) + 70;
@@ -127,18 +127,8 @@ async function relayClients({ work, quick }) {
   const streams = 100;
   const rounds = quick ? 1 : 5;
   const logFile = path.join(work, 'relay-clients-upstream.log');
-  const upstream = startProcess('node', [path.join(ROOT, 'scripts/bench/mock_upstream.mjs'), String(port), '50', '20'], {
-    cwd: ROOT,
-    env: process.env,
-    logFile,
-  });
+  const upstream = await startMockUpstream({ port, tokens: 50, intervalMs: 20, logFile });
   try {
-    // Any answer means it listens (a GET is a 404 there).
-    const deadline = Date.now() + 10_000;
-    while ((await httpGet(`http://127.0.0.1:${port}/`, 500)) === 0) {
-      if (Date.now() > deadline || !upstream.isAlive()) throw new Error(`the mock endpoint did not listen: ${tail(fs.readFileSync(logFile, 'utf8'), 5)}`);
-      await sleep(100);
-    }
     log(`streaming: relay clients, ${streams} streams, ${rounds} round(s)`);
     const r = await run(python, [path.join(ROOT, 'scripts/bench/relay_clients.py'), String(port), String(streams), String(rounds)], {
       cwd: ROOT,
